@@ -1,0 +1,71 @@
+// lossfn — the types every loss shares: Reduction, sample weights, Partial, traits.
+#pragma once
+
+#include <Eigen/Core>
+#include <type_traits>
+
+#include "detail/config.hpp"
+
+namespace lossfn {
+
+/// How the per-term losses become one number (SPEC section 2).
+///  - mean: Σ w·l / Σ w·c over the terms counted (PyTorch's reduction='mean');
+///          0, with a zero gradient, when that total weight is 0.
+///  - sum:  Σ w·l (PyTorch's reduction='sum').
+enum class Reduction { mean, sum };
+
+/// Sample weights, tagged so that they cannot be mistaken for an output
+/// argument: `loss(pred, target, lossfn::weights(w))`. `w` has pred's shape or
+/// is a column of N (one weight per row, broadcast along it). The object holds
+/// a reference to `w`: use it within the call's full expression.
+template <class W>
+struct Weights {
+  const W& values;
+};
+
+template <class W>
+Weights<W> weights(const Eigen::DenseBase<W>& w) {
+  return Weights<W>{w.derived()};
+}
+
+/// The two numbers a reduction needs, for losses computed shard by shard:
+/// `sum` (Σ w·l) and `weight` (the mean's denominator, Σ w·c). Partials of
+/// the same loss add; value() is what `value` gives on the concatenated batch.
+template <class Scalar>
+struct Partial {
+  Scalar sum = Scalar(0);
+  Scalar weight = Scalar(0);
+  Reduction reduction = Reduction::mean;
+
+  Scalar value() const {
+    if (reduction == Reduction::sum) return sum;
+    return weight == Scalar(0) ? Scalar(0) : Scalar(sum / weight);
+  }
+  Partial& operator+=(const Partial& other) {
+    sum += other.sum;
+    weight += other.weight;
+    return *this;
+  }
+  friend Partial operator+(Partial a, const Partial& b) { return a += b; }
+};
+
+/// What `value_and_gradient(pred, target)` returns; binds with
+/// `auto [value, gradient] = ...`.
+template <class Scalar, class Gradient>
+struct ValueAndGradient {
+  Scalar value;
+  Gradient gradient;
+};
+
+/// Compile-time facts about a loss, for generic code. Each loss declares them
+/// as static constexpr members; this template reads them.
+template <class Loss>
+struct traits {
+  static constexpr bool differentiable = Loss::differentiable;
+  static constexpr bool twice_differentiable = Loss::twice_differentiable;
+  static constexpr bool smooth = Loss::smooth;
+  static constexpr bool convex = Loss::convex;
+  static constexpr bool row_wise = Loss::row_wise;
+};
+
+}  // namespace lossfn

@@ -1,0 +1,167 @@
+// lossfn — uniform access to any Eigen dense input or writable output.
+#pragma once
+
+#include <Eigen/Core>
+#include <cmath>
+#include <type_traits>
+
+#include "format.hpp"
+
+namespace lossfn::detail {
+
+using Eigen::Index;
+
+/// false, but only once instantiated: for static_asserts in member templates
+/// that exist to explain why a call is not allowed.
+template <class...>
+struct always_false : std::false_type {};
+
+/// Marks an absent argument (no weights, no gradient requested, ...).
+struct None {};
+
+template <class S>
+struct is_half : std::bool_constant<std::is_same_v<S, Eigen::half> ||
+                                    std::is_same_v<S, Eigen::bfloat16>> {};
+
+/// The type the terms are computed in: the prediction's, except float for the
+/// 16-bit types (SPEC: half precision predictions, float accumulation).
+template <class S>
+using compute_t = std::conditional_t<is_half<S>::value, float, S>;
+
+/// The type sums are accumulated in. Values and gradients are computed in
+/// compute_t; only the running sums are wider, so that a float mean over
+/// millions of terms keeps float's precision.
+template <class S>
+using accumulate_t = double;
+
+/// Read access to an input expression by (row, column), whatever its storage
+/// order, strides or kind. An expensive expression (a product such as
+/// `W * x + b`) is evaluated once into a temporary; a plain object, Map, Block
+/// or cheap coefficient-wise expression is read in place.
+template <class X>
+class Input {
+  using Nested = typename Eigen::internal::nested_eval<X, 2>::type;
+  using Plain = std::decay_t<Nested>;
+  Nested nested_;
+  Eigen::internal::evaluator<Plain> eval_;
+
+ public:
+  using Scalar = typename X::Scalar;
+  static constexpr bool row_major = (Plain::Flags & Eigen::RowMajorBit) != 0;
+
+  explicit Input(const X& x) : nested_(x), eval_(nested_) {}
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+
+  Index rows() const { return nested_.rows(); }
+  Index cols() const { return nested_.cols(); }
+  Index size() const { return nested_.size(); }
+  decltype(auto) operator()(Index i, Index j) const { return eval_.coeff(i, j); }
+};
+
+/// Write access to a caller's output: any writable dense object (Matrix,
+/// Array, Map with strides, Block, Ref). A resizable plain object of another
+/// size is resized; anything else of the wrong shape is an error. Eigen's
+/// convention of taking outputs by const reference (so that temporaries such
+/// as `m.block(...)` bind) is kept; constness is removed here, once.
+template <class G>
+G& prepare_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
+                  const char* argument) {
+  static_assert((Eigen::internal::traits<G>::Flags & Eigen::LvalueBit) != 0,
+                "lossfn: the output argument must be writable (a Matrix, Array, Map of "
+                "non-const data, Block or Ref), not a const object or an expression.");
+  G& o = const_cast<G&>(out.derived());
+  if (o.rows() == rows && o.cols() == cols) return o;
+  if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) {
+    constexpr int R = G::RowsAtCompileTime, C = G::ColsAtCompileTime;
+    if ((R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols)) {
+      o.resize(rows, cols);
+      return o;
+    }
+  }
+  fail_shape(loss, argument, o.rows(), o.cols(), shape_text(rows, cols) + " (pred's shape)");
+}
+
+template <class G>
+struct Output;
+
+/// The writer of a requested output, checked or resized to rows x cols.
+template <class G>
+Output<G> output(G* out, Index rows, Index cols, const char* loss, const char* argument) {
+  if constexpr (std::is_same_v<G, None>) return Output<G>{nullptr};
+  else return Output<G>{&prepare_output(*out, rows, cols, loss, argument)};
+}
+
+template <class G>
+struct Output {
+  G* out;
+  template <class V>
+  void set(Index i, Index j, const V& v) const {
+    out->coeffRef(i, j) = static_cast<typename G::Scalar>(v);
+  }
+  auto get(Index i, Index j) const { return out->coeff(i, j); }
+};
+template <>
+struct Output<None> {
+  None* out;
+  template <class V>
+  void set(Index, Index, const V&) const {}
+};
+
+/// Sample weights: pred's shape, or a column of N broadcast along each row.
+/// Checked (shape, finite, non-negative) when constructed.
+template <class W>
+class SampleWeights {
+  Input<W> w_;
+  bool per_row_;
+
+ public:
+  SampleWeights(const W* w, Index rows, Index cols, bool row_wise_loss, const char* loss)
+      : w_(*w), per_row_(w->cols() == 1) {
+    if (w_.rows() != rows || (w_.cols() != 1 && (row_wise_loss || w_.cols() != cols))) {
+      fail_shape(loss, "weights", w_.rows(), w_.cols(),
+                 row_wise_loss ? shape_text(rows, 1) + " (one weight per row)"
+                               : shape_text(rows, cols) + " (pred's shape) or " +
+                                     shape_text(rows, 1) + " (one weight per row)");
+    }
+    for (Index j = 0; j < w_.cols(); ++j)
+      for (Index i = 0; i < w_.rows(); ++i) {
+        const auto v = w_(i, j);
+        const double d = static_cast<double>(v);
+        if (!(d >= 0) || !std::isfinite(d))
+          fail_value(loss, position("weights", i, j), v, "is not a finite non-negative weight");
+      }
+  }
+  template <class S>
+  S operator()(Index i, Index j) const {
+    return static_cast<S>(per_row_ ? w_(i, 0) : w_(i, j));
+  }
+  /// Σ over pred's rows x cols terms (a per-row weight counts `cols` times).
+  double total(Index cols) const {
+    double t = 0;
+    for (Index j = 0; j < w_.cols(); ++j)
+      for (Index i = 0; i < w_.rows(); ++i) t += static_cast<double>(w_(i, j));
+    return per_row_ ? t * static_cast<double>(cols) : t;
+  }
+};
+
+}  // namespace lossfn::detail
+
+namespace lossfn::detail {
+
+template <>
+class SampleWeights<None> {
+ public:
+  SampleWeights(const None*, Index, Index, bool, const char*) {}
+  template <class S>
+  S operator()(Index, Index) const {
+    return S(1);
+  }
+  double total(Index) const { return 0; }  // unused: callers count terms instead
+  static constexpr bool present = false;
+};
+
+template <class W>
+constexpr bool has_weights = !std::is_same_v<W, None>;
+
+}  // namespace lossfn::detail

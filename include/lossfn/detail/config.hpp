@@ -1,0 +1,57 @@
+// lossfn — configuration and error reporting.
+#pragma once
+
+#include <string>
+
+#ifndef LOSSFN_NO_EXCEPTIONS
+#if !defined(__cpp_exceptions) && !defined(__EXCEPTIONS) && !defined(_CPPUNWIND)
+#define LOSSFN_NO_EXCEPTIONS
+#endif
+#endif
+
+#ifndef LOSSFN_NO_EXCEPTIONS
+#include <stdexcept>
+#else
+#include <cstdio>
+#include <cstdlib>
+#endif
+
+namespace lossfn {
+
+#ifndef LOSSFN_NO_EXCEPTIONS
+/// Thrown for every bad argument: wrong shapes, labels out of range, bad
+/// weights, options out of range. Derived from std::invalid_argument; what()
+/// names the loss, the argument, the position and the bad value.
+class invalid_argument : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+#endif
+
+namespace detail {
+
+/// Reports a bad argument. With exceptions: throws lossfn::invalid_argument.
+/// Without (-fno-exceptions): prints the message to stderr and aborts.
+/// Define LOSSFN_THROW(message) before including lossfn to route errors
+/// elsewhere (it must not return).
+#ifndef LOSSFN_THROW
+#ifndef LOSSFN_NO_EXCEPTIONS
+#define LOSSFN_THROW(message) throw ::lossfn::invalid_argument(message)
+#else
+#define LOSSFN_THROW(message)                                      \
+  do {                                                             \
+    std::fprintf(stderr, "lossfn error: %s\n", std::string(message).c_str()); \
+    std::abort();                                                  \
+  } while (false)
+#endif
+#endif
+
+[[noreturn]] inline void fail(const std::string& message) {
+  LOSSFN_THROW(message);
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_unreachable();
+#endif
+}
+
+}  // namespace detail
+}  // namespace lossfn

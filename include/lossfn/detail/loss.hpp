@@ -1,0 +1,297 @@
+// lossfn — the public interface every loss shares, written once.
+//
+// A loss class derives from Elementwise<Self> or Rowwise<Self> and supplies
+// its formula; this file turns that into value / gradient / fused /
+// unreduced / Hessian / partial entry points, each with and without sample
+// weights, each taking any Eigen dense expression.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "rowwise.hpp"
+
+namespace lossfn::detail {
+
+template <class P>
+using scalar_of = typename P::Scalar;
+
+template <class S>
+S from_double(double v) {
+  return static_cast<S>(static_cast<compute_t<S>>(v));
+}
+
+template <class Derived>
+class LossApi {
+ public:
+  // ---- options shared by every loss -------------------------------------
+  /// Reduction::mean (default) or Reduction::sum.
+  Derived& reduction(Reduction r) {
+    reduction_ = r;
+    return self();
+  }
+  Reduction reduction() const { return reduction_; }
+
+  // ---- value ------------------------------------------------------------
+  template <class P, class T>
+  scalar_of<P> value(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
+    return from_double<scalar_of<P>>(
+        run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, nullptr).value());
+  }
+  template <class P, class T, class W>
+  scalar_of<P> value(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
+                     const Weights<W>& w) const {
+    return from_double<scalar_of<P>>(
+        run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, nullptr).value());
+  }
+  template <class P, class T>
+  scalar_of<P> operator()(const Eigen::DenseBase<P>& pred,
+                          const Eigen::DenseBase<T>& target) const {
+    return value(pred, target);
+  }
+  template <class P, class T, class W>
+  scalar_of<P> operator()(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
+                          const Weights<W>& w) const {
+    return value(pred, target, w);
+  }
+
+  // ---- gradient -----------------------------------------------------------
+  template <class P, class T>
+  typename P::PlainObject gradient(const Eigen::DenseBase<P>& pred,
+                                   const Eigen::DenseBase<T>& target) const {
+    typename P::PlainObject g(pred.rows(), pred.cols());
+    run<1>(pred.derived(), target.derived(), nullptr, &g, nullptr, nullptr);
+    return g;
+  }
+  template <class P, class T, class W>
+  typename P::PlainObject gradient(const Eigen::DenseBase<P>& pred,
+                                   const Eigen::DenseBase<T>& target,
+                                   const Weights<W>& w) const {
+    typename P::PlainObject g(pred.rows(), pred.cols());
+    run<1>(pred.derived(), target.derived(), &w.values, &g, nullptr, nullptr);
+    return g;
+  }
+
+  // ---- fused value and gradient -------------------------------------------
+  template <class P, class T>
+  ValueAndGradient<scalar_of<P>, typename P::PlainObject> value_and_gradient(
+      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
+    ValueAndGradient<scalar_of<P>, typename P::PlainObject> r{
+        scalar_of<P>(0), typename P::PlainObject(pred.rows(), pred.cols())};
+    r.value = from_double<scalar_of<P>>(
+        run<1>(pred.derived(), target.derived(), nullptr, &r.gradient, nullptr, nullptr).value());
+    return r;
+  }
+  template <class P, class T, class W>
+  ValueAndGradient<scalar_of<P>, typename P::PlainObject> value_and_gradient(
+      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
+      const Weights<W>& w) const {
+    ValueAndGradient<scalar_of<P>, typename P::PlainObject> r{
+        scalar_of<P>(0), typename P::PlainObject(pred.rows(), pred.cols())};
+    r.value = from_double<scalar_of<P>>(
+        run<1>(pred.derived(), target.derived(), &w.values, &r.gradient, nullptr, nullptr)
+            .value());
+    return r;
+  }
+  /// Fused, into the caller's storage (any writable dense object of pred's
+  /// shape; a resizable one of another size is resized): no allocation.
+  template <class P, class T, class G>
+  scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
+                                  const Eigen::DenseBase<T>& target,
+                                  const Eigen::DenseBase<G>& out) const {
+    return from_double<scalar_of<P>>(
+        run<1>(pred.derived(), target.derived(), nullptr, &out.derived(), nullptr, nullptr)
+            .value());
+  }
+  template <class P, class T, class W, class G>
+  scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
+                                  const Eigen::DenseBase<T>& target, const Weights<W>& w,
+                                  const Eigen::DenseBase<G>& out) const {
+    return from_double<scalar_of<P>>(
+        run<1>(pred.derived(), target.derived(), &w.values, &out.derived(), nullptr, nullptr)
+            .value());
+  }
+
+  // ---- second order -----------------------------------------------------
+  /// The diagonal of the Hessian of the returned value with respect to pred.
+  template <class P, class T>
+  typename P::PlainObject hessian_diagonal(const Eigen::DenseBase<P>& pred,
+                                           const Eigen::DenseBase<T>& target) const {
+    typename P::PlainObject h(pred.rows(), pred.cols());
+    run<2>(pred.derived(), target.derived(), nullptr, nullptr, &h, nullptr);
+    return h;
+  }
+  template <class P, class T, class W>
+  typename P::PlainObject hessian_diagonal(const Eigen::DenseBase<P>& pred,
+                                           const Eigen::DenseBase<T>& target,
+                                           const Weights<W>& w) const {
+    typename P::PlainObject h(pred.rows(), pred.cols());
+    run<2>(pred.derived(), target.derived(), &w.values, nullptr, &h, nullptr);
+    return h;
+  }
+  /// Value, gradient and Hessian diagonal in one pass, into the caller's storage.
+  template <class P, class T, class G, class H>
+  scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
+                                      const Eigen::DenseBase<T>& target,
+                                      const Eigen::DenseBase<G>& gradient_out,
+                                      const Eigen::DenseBase<H>& hessian_out) const {
+    return from_double<scalar_of<P>>(run<2>(pred.derived(), target.derived(), nullptr,
+                                            &gradient_out.derived(), &hessian_out.derived(),
+                                            nullptr)
+                                         .value());
+  }
+  template <class P, class T, class W, class G, class H>
+  scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
+                                      const Eigen::DenseBase<T>& target, const Weights<W>& w,
+                                      const Eigen::DenseBase<G>& gradient_out,
+                                      const Eigen::DenseBase<H>& hessian_out) const {
+    return from_double<scalar_of<P>>(run<2>(pred.derived(), target.derived(), &w.values,
+                                            &gradient_out.derived(), &hessian_out.derived(),
+                                            nullptr)
+                                         .value());
+  }
+
+  // ---- shards -------------------------------------------------------------
+  /// The reduction's sum and denominator on this shard; partials add, and
+  /// `.value()` is the value on the concatenated batch.
+  template <class P, class T>
+  Partial<compute_t<scalar_of<P>>> partial(const Eigen::DenseBase<P>& pred,
+                                           const Eigen::DenseBase<T>& target) const {
+    return narrow<P>(run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, nullptr));
+  }
+  template <class P, class T, class W>
+  Partial<compute_t<scalar_of<P>>> partial(const Eigen::DenseBase<P>& pred,
+                                           const Eigen::DenseBase<T>& target,
+                                           const Weights<W>& w) const {
+    return narrow<P>(
+        run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, nullptr));
+  }
+
+ protected:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+  /// Each of w, g, h, u is a pointer to the argument, or nullptr where absent.
+  template <int Order, class P, class T, class W, class G, class H, class U>
+  Partial<double> run(const P& pred, const T& target, W w, G g, H h, U u) const {
+    static const None none{};
+    const auto* weights = pointer_or(w, &none);
+    Request<std::remove_const_t<std::remove_pointer_t<decltype(weights)>>, target_t<G>,
+            target_t<H>, target_t<U>>
+        request{weights, mutable_pointer(g), mutable_pointer(h), mutable_pointer(u)};
+    return self().template compute<Order>(pred, target, request);
+  }
+
+  template <class X>
+  using target_t = std::conditional_t<std::is_same_v<X, std::nullptr_t>, None,
+                                      std::remove_const_t<std::remove_pointer_t<X>>>;
+  template <class X>
+  static target_t<X>* mutable_pointer(X x) {
+    if constexpr (std::is_same_v<X, std::nullptr_t>) return nullptr;
+    else return const_cast<target_t<X>*>(x);
+  }
+  template <class X>
+  static auto pointer_or(X x, const None* none) {
+    if constexpr (std::is_same_v<X, std::nullptr_t>) return none;
+    else return x;
+  }
+
+  template <class P>
+  Partial<compute_t<scalar_of<P>>> narrow(const Partial<double>& p) const {
+    using C = compute_t<scalar_of<P>>;
+    return Partial<C>{static_cast<C>(p.sum), static_cast<C>(p.weight), p.reduction};
+  }
+
+  Reduction reduction_ = Reduction::mean;
+};
+
+/// Base of the losses with one term per coefficient of pred.
+/// unreduced() has pred's shape.
+template <class Derived>
+class Elementwise : public LossApi<Derived> {
+ public:
+  static constexpr bool row_wise = false;
+  static constexpr bool per_column = false;  // true: evaluate takes a per-column parameter
+  static constexpr const char* pred_rule = "";
+  static constexpr const char* target_rule = "";
+
+  /// The terms before reduction (PyTorch's reduction='none'), pred's shape;
+  /// with weights, the weighted terms.
+  template <class P, class T>
+  typename P::PlainArray unreduced(const Eigen::DenseBase<P>& pred,
+                                   const Eigen::DenseBase<T>& target) const {
+    typename P::PlainArray u;
+    this->template run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
+    return u;
+  }
+  template <class P, class T, class W>
+  typename P::PlainArray unreduced(const Eigen::DenseBase<P>& pred,
+                                   const Eigen::DenseBase<T>& target,
+                                   const Weights<W>& w) const {
+    typename P::PlainArray u;
+    this->template run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    return u;
+  }
+
+  // Hooks a loss may hide: validation of inputs and of option lengths.
+  template <class S>
+  static bool pred_ok(const S&) {
+    return true;
+  }
+  template <class S>
+  static bool target_ok(const S&) {
+    return true;
+  }
+  void check_shape(Index, Index) const {}
+
+  template <int Order, class P, class T, class W, class G, class H, class U>
+  Partial<double> compute(const P& pred, const T& target,
+                          const Request<W, G, H, U>& request) const {
+    static_assert(!std::is_integral_v<scalar_of<P>>,
+                  "lossfn: predictions must be floating-point (float, double, Eigen::half or "
+                  "Eigen::bfloat16); cast integer data with .cast<float>().");
+    return run_elementwise<Order>(static_cast<const Derived&>(*this), pred, target, request);
+  }
+};
+
+/// Base of the losses with one term per row of an N x C pred.
+/// unreduced() has N entries.
+template <class Derived>
+class Rowwise : public LossApi<Derived> {
+ public:
+  static constexpr bool row_wise = true;
+  static constexpr bool accepts_probabilities = false;
+
+  template <class P, class T>
+  Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,
+                                                          const Eigen::DenseBase<T>& target) const {
+    Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> u;
+    this->template run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
+    return u;
+  }
+  template <class P, class T, class W>
+  Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,
+                                                          const Eigen::DenseBase<T>& target,
+                                                          const Weights<W>& w) const {
+    Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> u;
+    this->template run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    return u;
+  }
+
+  // Hooks: the default is no class weights and nothing ignored.
+  bool ignored(long long) const { return false; }
+  double class_weight_of(long long) const { return 1.0; }
+  void check_shape(Index, Index) const {}
+
+  template <int Order, class P, class T, class W, class G, class H, class U>
+  Partial<double> compute(const P& pred, const T& target,
+                          const Request<W, G, H, U>& request) const {
+    static_assert(!std::is_integral_v<scalar_of<P>>,
+                  "lossfn: predictions must be floating-point (float, double, Eigen::half or "
+                  "Eigen::bfloat16); cast integer data with .cast<float>().");
+    return run_rowwise<Order>(static_cast<const Derived&>(*this), pred, target, request);
+  }
+};
+
+}  // namespace lossfn::detail

@@ -1,0 +1,73 @@
+// lossfn — numerically stable scalar primitives shared by the losses.
+//
+// Each is written once, generically, so that the same formula serves float,
+// double, and (through the packet wrapper of the driver) SIMD lanes.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+namespace lossfn::detail {
+
+/// a where c holds, else b. Both sides are evaluated (as SIMD lanes would be),
+/// so neither may have side effects; a NaN in the unused side is harmless.
+template <class S>
+inline S select(bool c, const S& a, const S& b) {
+  return c ? a : b;
+}
+
+/// max/min that propagate a NaN in `a` (std::fmax would drop it).
+template <class S>
+inline S max_nan(const S& a, const S& b) {
+  return (a < b) ? b : a;
+}
+
+/// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
+/// No overflow for any x; relative error a few ulp (log1p is accurate where
+/// exp(-|x|) is tiny, so softplus(-30) = 9.4e-14 keeps all its digits).
+template <class S>
+inline S softplus(const S& x) {
+  using std::exp;
+  using std::log1p;
+  using std::abs;
+  return max_nan(x, S(0)) + log1p(exp(-abs(x)));
+}
+
+/// log(sigmoid(x)) = -softplus(-x).
+template <class S>
+inline S log_sigmoid(const S& x) {
+  return -softplus(S(-x));
+}
+
+/// sigmoid(x) = 1 / (1 + exp(-x)), evaluated as exp(x)/(1+exp(x)) for x < 0
+/// so that sigmoid(-800) = 0 and sigmoid(-30) = 9.4e-14 with full precision
+/// (1 - sigmoid(x) is then sigmoid(-x), which callers use instead of 1 - p).
+template <class S>
+inline S sigmoid(const S& x) {
+  using std::exp;
+  using std::abs;
+  const S e = exp(-abs(x));  // in (0, 1]: never overflows
+  const S r = S(1) / (S(1) + e);
+  return select(x >= S(0), r, S(e * r));
+}
+
+/// max(log(p), -100): PyTorch's clamp for BCELoss, so that log(0) is -100, not -inf.
+template <class S>
+inline S clamped_log(const S& p) {
+  using std::log;
+  return max_nan(S(log(p)), S(-100));
+}
+
+/// base^exponent with 0^0 = 1 and the limit 0 for base 0 and exponent > 0;
+/// integral exponents 1 and 2 (the common focal gammas) are exact products.
+template <class S>
+inline S power(const S& base, const S& exponent) {
+  using std::pow;
+  if (exponent == S(0)) return S(1);
+  if (exponent == S(1)) return base;
+  if (exponent == S(2)) return base * base;
+  return pow(base, exponent);
+}
+
+}  // namespace lossfn::detail

@@ -1,0 +1,60 @@
+// lossfn — hinge loss for binary labels.
+#pragma once
+
+#include "detail/loss.hpp"
+#include "detail/math.hpp"
+
+namespace lossfn {
+
+namespace detail {
+/// Binary labels: +1 positive; −1 or 0 negative (so {0, 1} labels work, as in Keras).
+template <class S>
+inline bool is_binary_label(const S& y) {
+  return y == S(1) || y == S(-1) || y == S(0);
+}
+template <class S>
+inline S signed_label(const S& y) {
+  return select(y > S(0), S(1), S(-1));
+}
+}  // namespace detail
+
+/// Hinge loss of a score f against a label y ∈ {−1, +1} (0 also means −1):
+///   l = max(0, margin − y·f)
+///   dl/df = −y where margin − y·f > 0, else 0 (0 at the kink);  d²l/df² = 0.
+/// Options: margin (1), reduction (mean). Any other label is an error.
+/// PyTorch has no binary hinge (this is relu(margin − y·f)); Keras: Hinge.
+class Hinge : public detail::Elementwise<Hinge> {
+ public:
+  static constexpr const char* name = "Hinge";
+  static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
+                        convex = true;
+  static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
+
+  template <class S>
+  static bool target_ok(const S& y) {
+    return detail::is_binary_label(y);
+  }
+
+  /// The margin (1): a score must exceed it, with the label's sign, to cost nothing.
+  Hinge& margin(double m) {
+    if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
+    margin_ = m;
+    return *this;
+  }
+  double margin() const { return margin_; }
+
+  template <int Order, class S>
+  detail::Derivatives<S> evaluate(const S& f, const S& label) const {
+    const S y = detail::signed_label(label);
+    const S slack = static_cast<S>(margin_) - y * f;
+    const bool active = slack > S(0);
+    const S nan_guard = S(0) * f;  // 0, or NaN when f is NaN: it must propagate
+    return {detail::select(active, slack, S(0)) + nan_guard,
+            detail::select(active, S(-y), S(0)) + nan_guard, S(0)};
+  }
+
+ private:
+  double margin_ = 1.0;
+};
+
+}  // namespace lossfn

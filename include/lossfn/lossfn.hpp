@@ -1,0 +1,20 @@
+// lossfn — machine-learning loss functions over Eigen: value, gradient,
+// fused value-and-gradient, Hessian diagonal. Everything; each loss also has
+// its own header.
+#pragma once
+
+#include "core.hpp"
+#include "version.hpp"
+
+#include "binary_cross_entropy.hpp"
+#include "binary_cross_entropy_with_logits.hpp"
+#include "hinge.hpp"
+#include "mean_absolute_error.hpp"
+#include "mean_squared_error.hpp"
+#include "multi_class_hinge.hpp"
+#include "negative_log_likelihood.hpp"
+#include "root_mean_squared_error.hpp"
+#include "sigmoid_focal_loss.hpp"
+#include "softmax_cross_entropy.hpp"
+#include "softmax_focal_loss.hpp"
+#include "zero_one_loss.hpp"

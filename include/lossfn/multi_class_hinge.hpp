@@ -1,0 +1,109 @@
+// lossfn — multi-class hinge loss (Weston–Watkins and Crammer–Singer).
+#pragma once
+
+#include "detail/class_options.hpp"
+
+namespace lossfn {
+
+/// Multi-class hinge loss for an N x C matrix of scores f and N class indices,
+/// one term per row. With z_c = margin − f_y + f_c and w the class weights:
+///   Weston–Watkins (default, PyTorch's multi_margin_loss):
+///     l = w_y · Σ_{c≠y} max(0, z_c)^p / C,          p = 1, or 2 with squared(true)
+///   Crammer–Singer (crammer_singer(true), scikit-learn's multiclass hinge_loss):
+///     l = w_y · max(0, z_{c*})^p,                    c* = argmax_{c≠y} f_c (first on ties)
+/// Gradient: each active term (z > 0) adds w_y·p·z^(p−1)(/C) to f_c and
+/// subtracts it from f_y; inactive terms and kinks (z = 0) add nothing.
+/// Hessian diagonal: 0 for p = 1; for p = 2, 2·w_y(/C) per active term on f_c
+/// and on f_y.
+/// mean divides by Σ w_y over the samples (PyTorch's multi_margin_loss divides
+/// by N instead; the two agree without class weights).
+/// Options: margin (1), squared (false), crammer_singer (false),
+/// class_weights (none), reduction (mean). PyTorch: torch.nn.MultiMarginLoss;
+/// Keras: CategoricalHinge is the Crammer–Singer form with one-hot targets.
+class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
+ public:
+  static constexpr const char* name = "MultiClassHinge";
+  static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
+                        convex = true;
+
+  MultiClassHinge& margin(double m) {
+    if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
+    margin_ = m;
+    return *this;
+  }
+  double margin() const { return margin_; }
+  /// Squares each hinge term (PyTorch's p = 2).
+  MultiClassHinge& squared(bool s) {
+    squared_ = s;
+    return *this;
+  }
+  bool squared() const { return squared_; }
+  /// Only the most violating class counts (Crammer & Singer, 2001).
+  MultiClassHinge& crammer_singer(bool v) {
+    crammer_singer_ = v;
+    return *this;
+  }
+  bool crammer_singer() const { return crammer_singer_; }
+
+  void check_shape(Eigen::Index rows, Eigen::Index cols) const {
+    ClassIndexLoss::check_shape(rows, cols);
+    if (crammer_singer_ && cols < 2 && rows > 0)
+      detail::fail(std::string(name) + ": pred has " + std::to_string(cols) +
+                   " column(s); the Crammer-Singer variant needs at least 2 classes");
+  }
+
+  template <class Row>
+  typename Row::Scalar row(const Row& r) const {
+    using S = typename Row::Scalar;
+    const Eigen::Index C = r.cols(), y = r.label();
+    const S w = this->template class_weight<S>(y);
+    const S m = static_cast<S>(margin_), fy = r.x(y);
+    const S per = crammer_singer_ ? w : S(w / static_cast<S>(C));
+    // The term of one violation z, and its first and second derivatives in z.
+    auto hinge = [&](S z, S& d1, S& d2) -> S {
+      if (!(z > S(0))) {  // inactive, or the kink: subgradient 0
+        d1 = d2 = S(0);
+        return z != z ? z : S(0);  // NaN propagates
+      }
+      d1 = squared_ ? S(2) * z * per : per;
+      d2 = squared_ ? S(2) * per : S(0);
+      return squared_ ? S(z * z * per) : S(z * per);
+    };
+    S value(0), dy(0), hy(0);
+    if (crammer_singer_) {
+      Eigen::Index worst = y == 0 ? 1 : 0;
+      for (Eigen::Index c = 0; c < C; ++c)
+        if (c != y && (r.x(c) > r.x(worst) || r.x(c) != r.x(c))) worst = c;
+      S d1, d2;
+      value = hinge(m - fy + r.x(worst), d1, d2);
+      if constexpr (Row::order >= 1)
+        for (Eigen::Index c = 0; c < C; ++c) {
+          if (c == y) continue;
+          r.gradient(c, c == worst ? d1 : S(0));
+          if constexpr (Row::order >= 2) r.hessian(c, c == worst ? d2 : S(0));
+        }
+      dy = -d1;
+      hy = d2;
+    } else {
+      for (Eigen::Index c = 0; c < C; ++c) {
+        if (c == y) continue;
+        S d1, d2;
+        value += hinge(m - fy + r.x(c), d1, d2);
+        dy -= d1;
+        hy += d2;
+        if constexpr (Row::order >= 1) r.gradient(c, d1);
+        if constexpr (Row::order >= 2) r.hessian(c, d2);
+      }
+    }
+    if constexpr (Row::order >= 1) r.gradient(y, dy);
+    if constexpr (Row::order >= 2) r.hessian(y, hy);
+    return value;
+  }
+
+ private:
+  double margin_ = 1.0;
+  bool squared_ = false;
+  bool crammer_singer_ = false;
+};
+
+}  // namespace lossfn

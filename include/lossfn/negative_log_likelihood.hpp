@@ -1,0 +1,34 @@
+// lossfn — negative log-likelihood of log-probabilities.
+#pragma once
+
+#include "detail/class_options.hpp"
+
+namespace lossfn {
+
+/// Negative log-likelihood for an N x C matrix of log-probabilities (e.g. a
+/// log-softmax output) and N class indices, one term per row:
+///   l = −w_y·logp_y,   dl/dlogp_c = −w_y·[c = y],   d²l/dlogp_c² = 0.
+/// mean divides by Σ w_y over the samples not ignored (PyTorch's nll_loss).
+/// Options: class_weights (none), ignore_index (none), reduction (mean).
+/// PyTorch: torch.nn.NLLLoss.
+class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihood, true> {
+ public:
+  static constexpr const char* name = "NegativeLogLikelihood";
+  static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
+                        convex = true;
+
+  template <class Row>
+  typename Row::Scalar row(const Row& r) const {
+    using S = typename Row::Scalar;
+    const S w = this->template class_weight<S>(r.label());
+    if constexpr (Row::order >= 1) {
+      for (Eigen::Index c = 0; c < r.cols(); ++c) {
+        r.gradient(c, c == r.label() ? S(-w) : S(0));
+        if constexpr (Row::order >= 2) r.hessian(c, S(0));
+      }
+    }
+    return -w * r.x(r.label());
+  }
+};
+
+}  // namespace lossfn

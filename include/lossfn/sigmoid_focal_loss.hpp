@@ -1,0 +1,80 @@
+// lossfn — sigmoid focal loss (RetinaNet).
+#pragma once
+
+#include "detail/loss.hpp"
+#include "detail/math.hpp"
+
+namespace lossfn {
+
+/// Focal loss on logits x with targets t ∈ [0, 1] (Lin et al., RetinaNet):
+///   p = σ(x),  u = 1 − p_t = t·σ(−x) + (1 − t)·σ(x),  ce = BCE-with-logits(x, t)
+///   l = α_t · u^γ · ce,    α_t = α·t + (1 − α)·(1 − t)  (α < 0: α_t = 1)
+///   dl/dx = α_t·u^γ·(γ·r·ce + p − t),                r = u′/u = (1 − 2t)·p(1 − p)/u
+///   d²l/dx² = α_t·u^γ·(γ(γ−1)r²ce + γ·r(1−2p)ce + 2γ·r(p − t) + p(1 − p))
+/// u is formed from σ(±x) rather than as 1 − p_t, so it keeps its precision
+/// where p_t rounds to 1; where u is exactly 0 the term and its derivatives
+/// are their limit, 0. Options: alpha (0.25; negative disables it), gamma (2,
+/// ≥ 0), reduction (mean: the terms are averaged like every loss's, whereas
+/// torchvision.ops.sigmoid_focal_loss defaults to reduction='none').
+class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
+ public:
+  static constexpr const char* name = "SigmoidFocalLoss";
+  static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
+                        convex = false;
+  static constexpr const char* target_rule = "is outside [0, 1]";
+
+  template <class S>
+  static bool target_ok(const S& t) {
+    return t >= S(0) && t <= S(1);
+  }
+
+  /// Weight of the positive class, α_t = α·t + (1 − α)·(1 − t); a negative α disables it.
+  SigmoidFocalLoss& alpha(double a) {
+    if (!std::isfinite(a) || a > 1)
+      detail::fail_option(name, "alpha", a, "is not in [0, 1] (or negative to disable it)");
+    alpha_ = a;
+    return *this;
+  }
+  double alpha() const { return alpha_; }
+  /// The focusing exponent γ ≥ 0 (0: weighted cross-entropy).
+  SigmoidFocalLoss& gamma(double g) {
+    if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
+    gamma_ = g;
+    return *this;
+  }
+  double gamma() const { return gamma_; }
+
+  template <int Order, class S>
+  detail::Derivatives<S> evaluate(const S& x, const S& t) const {
+    using detail::select;
+    const S g = static_cast<S>(gamma_);
+    const S p = detail::sigmoid(x), p_neg = detail::sigmoid(S(-x));
+    const S u = t * p_neg + (S(1) - t) * p;
+    const S ce = select(t == S(0), S(0), S(t * detail::softplus(S(-x)))) +
+                 select(t == S(1), S(0), S((S(1) - t) * detail::softplus(x)));
+    const S a = alpha_ < 0 ? S(1)
+                           : S(static_cast<S>(alpha_) * t + S(1 - alpha_) * (S(1) - t));
+    const S factor = a * detail::power(u, g);
+    const bool saturated = u == S(0) && gamma_ > 0;  // the limit: term and derivatives 0
+    detail::Derivatives<S> d;
+    d.value = select(saturated, S(0), S(factor * ce));
+    if constexpr (Order >= 1) {
+      const S pq = p * p_neg;
+      const S r = select(u == S(0), S(0), S((S(1) - S(2) * t) * pq / u));  // γ = 0 needs no r
+      const S grad_ce = p - t;
+      d.first = select(saturated, S(0), S(factor * (g * r * ce + grad_ce)));
+      if constexpr (Order >= 2) {
+        const S inner = g * (g - S(1)) * r * r * ce + g * r * (S(1) - S(2) * p) * ce +
+                        S(2) * g * r * grad_ce + pq;
+        d.second = select(saturated, S(0), S(factor * inner));
+      }
+    }
+    return d;
+  }
+
+ private:
+  double alpha_ = 0.25;
+  double gamma_ = 2.0;
+};
+
+}  // namespace lossfn

@@ -1,0 +1,68 @@
+// lossfn — softmax focal loss.
+#pragma once
+
+#include "detail/class_options.hpp"
+#include "detail/math.hpp"
+#include "detail/softmax.hpp"
+
+namespace lossfn {
+
+/// Multi-class focal loss on an N x C matrix of logits and N class indices:
+///   l = −α_y·q^γ·log s_y,   s = softmax(x),  q = 1 − s_y
+///   dl/dx_c = −α_y·q^γ·(γ·r_c·log s_y + [c = y] − s_c)
+///   d²l/dx_c² = −α_y·q^γ·(γ(γ−1)r_c²·log s_y + γ·r_c(1 − 2s_c)·log s_y
+///                          + 2γ·r_c([c = y] − s_c) − s_c(1 − s_c))
+/// with r_c = (dq/dx_c)/q: −s_y for c = y, s_y·s_c/q otherwise. log s_y is
+/// computed in log space and q as −expm1(log s_y), so neither loses precision
+/// when s_y is near 0 or 1; where q is exactly 0 the term and derivatives are
+/// their limit, 0. mean divides by Σ α_y over the samples not ignored.
+/// Options: gamma (2, ≥ 0), class_weights as α (none), ignore_index (none),
+/// reduction (mean). gamma 0 is SoftmaxCrossEntropy.
+class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
+ public:
+  static constexpr const char* name = "SoftmaxFocalLoss";
+  static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
+                        convex = false;
+
+  SoftmaxFocalLoss& gamma(double g) {
+    if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
+    gamma_ = g;
+    return *this;
+  }
+  double gamma() const { return gamma_; }
+
+  template <class Row>
+  typename Row::Scalar row(const Row& r) const {
+    using S = typename Row::Scalar;
+    using std::exp;
+    using std::expm1;
+    const Eigen::Index C = r.cols(), y = r.label();
+    const S g = static_cast<S>(gamma_);
+    const S lse = detail::log_sum_exp(r);
+    const S log_sy = detail::log_softmax_from(r.x(y), lse);
+    const S sy = exp(log_sy), q = -expm1(log_sy);
+    const S factor = this->template class_weight<S>(y) * detail::power(q, g);
+    const bool saturated = q == S(0) && gamma_ > 0;
+    if constexpr (Row::order >= 1) {
+      for (Eigen::Index c = 0; c < C; ++c) {
+        const S sc = detail::softmax_from(r.x(c), lse);
+        const S is_y = c == y ? S(1) : S(0);
+        const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
+        const S dls = is_y - sc;
+        r.gradient(c, saturated ? S(0) : S(-factor * (g * rc * log_sy + dls)));
+        if constexpr (Row::order >= 2) {
+          const S inner = g * (g - S(1)) * rc * rc * log_sy +
+                          g * rc * (S(1) - S(2) * sc) * log_sy + S(2) * g * rc * dls -
+                          sc * (S(1) - sc);
+          r.hessian(c, saturated ? S(0) : S(-factor * inner));
+        }
+      }
+    }
+    return saturated ? S(0) : S(-factor * log_sy);
+  }
+
+ private:
+  double gamma_ = 2.0;
+};
+
+}  // namespace lossfn

@@ -1,0 +1,125 @@
+// lossfn — 0-1 loss (classification error).
+#pragma once
+
+#include "detail/loss.hpp"
+#include "hinge.hpp"
+
+namespace lossfn {
+
+namespace detail {
+/// Binary 0-1 terms: the prediction is +1 where f > 0, else −1 (a score of 0 predicts −1).
+struct ZeroOneBinary : Elementwise<ZeroOneBinary> {
+  static constexpr const char* name = "ZeroOneLoss";
+  static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
+  template <class S>
+  static bool target_ok(const S& y) {
+    return is_binary_label(y);
+  }
+  template <int Order, class S>
+  Derivatives<S> evaluate(const S& f, const S& label) const {
+    const bool wrong = (f > S(0)) != (label > S(0));
+    return {S(wrong ? 1 : 0) + S(0) * f, S(0), S(0)};  // NaN in f propagates
+  }
+};
+/// Multi-class 0-1 terms: the prediction is the first maximal column.
+struct ZeroOneMulticlass : Rowwise<ZeroOneMulticlass> {
+  static constexpr const char* name = "ZeroOneLoss";
+  template <class Row>
+  typename Row::Scalar row(const Row& r) const {
+    using S = typename Row::Scalar;
+    Eigen::Index best = 0;
+    for (Eigen::Index c = 1; c < r.cols(); ++c) {
+      const S x = r.x(c);
+      if (x != x) return x;  // NaN propagates
+      if (x > r.x(best)) best = c;
+    }
+    const S first = r.x(0);
+    return best == r.label() ? S(0) * first : S(1) + S(0) * first;
+  }
+};
+}  // namespace detail
+
+#define LOSSFN_ZERO_ONE_MESSAGE                                                            \
+  "ZeroOneLoss is not differentiable (it is piecewise constant): it has no gradient or "   \
+  "Hessian. Train with a differentiable surrogate -- Hinge or BinaryCrossEntropyWithLogits " \
+  "for binary labels, SoftmaxCrossEntropy or MultiClassHinge for class indices -- and use " \
+  "ZeroOneLoss to report the error rate."
+
+/// 0-1 loss: 1 where the prediction is wrong, else 0 (the error rate under mean).
+///  - Binary: scores f and labels y ∈ {−1, +1} (0 also means −1) of the same
+///    shape; the prediction is +1 where f > 0, else −1.
+///  - Multi-class: an N x C matrix of scores (C ≥ 2) and a column of N class
+///    indices; the prediction is the first column with the largest score.
+/// The target's shape tells which: pred's shape is binary, N x 1 indices is
+/// multi-class. It is piecewise constant, so it has no gradient or Hessian:
+/// train with a surrogate (Hinge, BinaryCrossEntropyWithLogits,
+/// SoftmaxCrossEntropy) and report this. Options: reduction (mean).
+/// scikit-learn: zero_one_loss; Keras: 1 − Accuracy.
+class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
+ public:
+  static constexpr const char* name = "ZeroOneLoss";
+  static constexpr bool differentiable = false, twice_differentiable = false, smooth = false,
+                        convex = false, row_wise = false;
+
+  /// The terms before reduction: pred's shape (binary) or N x 1 (multi-class).
+  template <class P, class T>
+  Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> unreduced(
+      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
+    Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> u;
+    run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
+    return u;
+  }
+  template <class P, class T, class W>
+  Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> unreduced(
+      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
+      const Weights<W>& w) const {
+    Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> u;
+    run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    return u;
+  }
+
+  // 0-1 loss has no derivatives: each of these fails to compile, saying why.
+  template <class... A>
+  void gradient(const A&...) const {
+    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+  }
+  template <class... A>
+  void value_and_gradient(const A&...) const {
+    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+  }
+  template <class... A>
+  void hessian_diagonal(const A&...) const {
+    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+  }
+  template <class... A>
+  void value_gradient_hessian(const A&...) const {
+    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+  }
+
+  template <int Order, class P, class T, class W, class G, class H, class U>
+  Partial<double> compute(const P& pred, const T& target,
+                          const detail::Request<W, G, H, U>& request) const {
+    if (target.rows() == pred.rows() && target.cols() == pred.cols()) {
+      detail::ZeroOneBinary binary;
+      binary.reduction(reduction());
+      return detail::run_elementwise<0>(binary, pred, target, request);
+    }
+    if constexpr (std::is_integral_v<typename T::Scalar>) {
+      if (pred.cols() >= 2 && target.cols() == 1) {
+        detail::ZeroOneMulticlass multiclass;
+        multiclass.reduction(reduction());
+        return detail::run_rowwise<0>(multiclass, pred, target, request);
+      }
+    }
+    detail::fail_shape(name, "target", target.rows(), target.cols(),
+                       detail::shape_text(pred.rows(), pred.cols()) +
+                           " (binary labels of pred's shape) or " +
+                           detail::shape_text(pred.rows(), 1) +
+                           " (integer class indices, with C >= 2 columns of pred)");
+  }
+
+};
+
+#undef LOSSFN_ZERO_ONE_MESSAGE
+
+}  // namespace lossfn
