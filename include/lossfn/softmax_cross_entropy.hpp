@@ -38,7 +38,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
   typename Row::Scalar row(const Row& r) const {
     using S = typename Row::Scalar;
     const Eigen::Index C = r.cols();
-    const S lse = detail::log_sum_exp(r);
+    const detail::LogSumExp<S> lse = detail::log_sum_exp(r);
     const S e = static_cast<S>(smoothing_), spread = e / static_cast<S>(C);
     // The target weight of class c: (1 − ε)·w_y·[c = y] + (ε/C)·w_c for an
     // index, w_c·t′_c for probabilities; M is their total.
@@ -54,11 +54,11 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     for (Eigen::Index c = 0; c < C; ++c) {
       const S tw = target_weight(c);
       total += tw;
-      if (tw != S(0)) value -= tw * detail::log_softmax_from(r.x(c), lse);
+      if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
     }
     if constexpr (Row::order >= 1) {
       for (Eigen::Index c = 0; c < C; ++c) {
-        const S s = detail::softmax_from(r.x(c), lse);
+        const S s = lse.softmax(r.x(c));
         r.gradient(c, total * s - target_weight(c));
         if constexpr (Row::order >= 2) r.hessian(c, total * s * (S(1) - s));
       }

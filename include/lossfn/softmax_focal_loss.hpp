@@ -38,14 +38,14 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     using std::expm1;
     const Eigen::Index C = r.cols(), y = r.label();
     const S g = static_cast<S>(gamma_);
-    const S lse = detail::log_sum_exp(r);
-    const S log_sy = detail::log_softmax_from(r.x(y), lse);
+    const detail::LogSumExp<S> lse = detail::log_sum_exp(r);
+    const S log_sy = lse.log_softmax(r.x(y));
     const S sy = exp(log_sy), q = -expm1(log_sy);
     const S factor = this->template class_weight<S>(y) * detail::power(q, g);
     const bool saturated = q == S(0) && gamma_ > 0;
     if constexpr (Row::order >= 1) {
       for (Eigen::Index c = 0; c < C; ++c) {
-        const S sc = detail::softmax_from(r.x(c), lse);
+        const S sc = lse.softmax(r.x(c));
         const S is_y = c == y ? S(1) : S(0);
         const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
         const S dls = is_y - sc;

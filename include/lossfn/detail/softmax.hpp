@@ -8,46 +8,52 @@
 
 namespace lossfn::detail {
 
-/// log Σ_c exp(x_c) of a row, as m + log Σ exp(x_c − m) with m = max x: no
-/// overflow, and the largest term is exactly 1, so the sum is in [1, C] and
-/// its log loses nothing. A NaN in the row makes the result NaN.
-/// A row whose maximum is +inf has log-sum-exp +inf; one that is all −inf, −inf.
+/// log Σ_c exp(x_c) of a row, kept as its two parts m = max x and
+/// log Σ exp(x_c − m). The largest term is exactly 1, so the sum is in [1, C]
+/// and nothing overflows; and log softmax_c = (x_c − m) − log_sum subtracts
+/// the two parts separately, so that a large m (logits of 1e4 in float, where
+/// m + log 2 would round to a multiple of 1e-3) costs no precision.
+template <class S>
+struct LogSumExp {
+  S max;
+  S log_sum;
+
+  /// log softmax_c, with the limits of a row holding +inf (0 for the infinite
+  /// logit, −inf for the others) and NaN for a row holding NaN.
+  S log_softmax(const S& x) const {
+    if (max == std::numeric_limits<S>::infinity())
+      return x == max ? S(0) : -std::numeric_limits<S>::infinity();
+    return (x - max) - log_sum;
+  }
+  S softmax(const S& x) const {
+    using std::exp;
+    return exp(log_softmax(x));
+  }
+};
+
 template <class Row>
-typename Row::Scalar log_sum_exp(const Row& row) {
+LogSumExp<typename Row::Scalar> log_sum_exp(const Row& row) {
   using S = typename Row::Scalar;
   using std::exp;
   using std::log;
+  constexpr S inf = std::numeric_limits<S>::infinity();
   const Eigen::Index C = row.cols();
-  S m = -std::numeric_limits<S>::infinity();
+  S m = -inf;
   bool nan = false;
+  int infinite = 0;
   for (Eigen::Index c = 0; c < C; ++c) {
     const S x = row.x(c);
     nan = nan || x != x;
+    infinite += x == inf;
     m = x > m ? x : m;
   }
-  if (nan) return std::numeric_limits<S>::quiet_NaN();
-  if (!(m > -std::numeric_limits<S>::infinity()) || !(m < std::numeric_limits<S>::infinity()))
-    return m;  // every logit -inf, or some +inf: the limit
+  nan = nan || infinite > 1;  // two +inf logits: the softmax has no limit
+  if (nan) return {std::numeric_limits<S>::quiet_NaN(), std::numeric_limits<S>::quiet_NaN()};
+  if (m == -inf) return {std::numeric_limits<S>::quiet_NaN(), S(0)};  // all −inf: no softmax
+  if (m == inf) return {m, S(0)};
   S sum(0);
   for (Eigen::Index c = 0; c < C; ++c) sum += exp(row.x(c) - m);
-  return m + log(sum);
-}
-
-/// The softmax probability of class c, exp(x_c − lse), 0 where x_c = −inf and
-/// 1 for the +inf logit of a row whose log-sum-exp is +inf.
-template <class S>
-S softmax_from(const S& x, const S& lse) {
-  using std::exp;
-  if (lse == std::numeric_limits<S>::infinity()) return S(x == lse ? 1 : 0);
-  return exp(x - lse);
-}
-
-/// log softmax_c = x_c − lse, with the limits of an infinite row.
-template <class S>
-S log_softmax_from(const S& x, const S& lse) {
-  if (lse == std::numeric_limits<S>::infinity())
-    return x == lse ? S(0) : -std::numeric_limits<S>::infinity();
-  return x - lse;
+  return {m, log(sum)};
 }
 
 }  // namespace lossfn::detail

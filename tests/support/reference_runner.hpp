@@ -1,0 +1,287 @@
+// Runs every reference case of one loss through every entry point, in float
+// and double, over every layout of layouts.hpp.
+#pragma once
+
+#include <lossfn/lossfn.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <type_traits>
+
+#include "../catch.hpp"
+#include "layouts.hpp"
+#include "reference.hpp"
+
+namespace reference {
+
+// ---- options ---------------------------------------------------------------
+#define LOSSFN_TEST_HAS(option, ...)                                                       \
+  template <class L, class = void>                                                         \
+  struct has_##option : std::false_type {};                                                \
+  template <class L>                                                                       \
+  struct has_##option<L, std::void_t<decltype(std::declval<L&>().option(__VA_ARGS__))>>    \
+      : std::true_type {};
+LOSSFN_TEST_HAS(class_weights, std::vector<double>{})
+LOSSFN_TEST_HAS(ignore_index, 1LL)
+LOSSFN_TEST_HAS(label_smoothing, 0.1)
+LOSSFN_TEST_HAS(pos_weight, std::vector<double>{})
+LOSSFN_TEST_HAS(alpha, 0.1)
+LOSSFN_TEST_HAS(gamma, 0.1)
+LOSSFN_TEST_HAS(margin, 0.1)
+LOSSFN_TEST_HAS(squared, true)
+LOSSFN_TEST_HAS(crammer_singer, true)
+LOSSFN_TEST_HAS(delta, 0.1)
+LOSSFN_TEST_HAS(beta, 0.1)
+LOSSFN_TEST_HAS(quantile, 0.1)
+LOSSFN_TEST_HAS(log_target, true)
+LOSSFN_TEST_HAS(log_input, true)
+LOSSFN_TEST_HAS(full, true)
+LOSSFN_TEST_HAS(eps, 0.1)
+#undef LOSSFN_TEST_HAS
+
+template <class L, class = void>
+struct takes_probabilities : std::false_type {};
+template <class L>
+struct takes_probabilities<L, std::void_t<decltype(L::accepts_probabilities)>>
+    : std::bool_constant<L::accepts_probabilities> {};
+
+template <class Loss>
+constexpr bool has_reduction = !std::is_same_v<Loss, lossfn::RootMeanSquaredError>;
+
+/// The loss of a case, with the case's options set.
+template <class Loss>
+Loss configure(const Case& c) {
+  Loss loss;
+  size_t used = 0;
+#define LOSSFN_TEST_OPTION(option, call)                   \
+  if (c.has(#option)) {                                    \
+    ++used;                                                \
+    if constexpr (has_##option<Loss>::value) {             \
+      call;                                                \
+    } else {                                               \
+      FAIL(c.name << ": " << #option << " is not an option of " << c.loss); \
+    }                                                      \
+  }
+  LOSSFN_TEST_OPTION(class_weights, loss.class_weights(c.list("class_weights")))
+  LOSSFN_TEST_OPTION(ignore_index, loss.ignore_index(std::stoll(c.options.at("ignore_index")[0])))
+  LOSSFN_TEST_OPTION(label_smoothing, loss.label_smoothing(c.number("label_smoothing")))
+  LOSSFN_TEST_OPTION(pos_weight, loss.pos_weight(c.list("pos_weight")))
+  LOSSFN_TEST_OPTION(alpha, loss.alpha(c.number("alpha")))
+  LOSSFN_TEST_OPTION(gamma, loss.gamma(c.number("gamma")))
+  LOSSFN_TEST_OPTION(margin, loss.margin(c.number("margin")))
+  LOSSFN_TEST_OPTION(squared, loss.squared(c.number("squared") != 0))
+  LOSSFN_TEST_OPTION(delta, loss.delta(c.number("delta")))
+  LOSSFN_TEST_OPTION(beta, loss.beta(c.number("beta")))
+  LOSSFN_TEST_OPTION(quantile, loss.quantile(c.number("quantile")))
+  LOSSFN_TEST_OPTION(log_target, loss.log_target(c.number("log_target") != 0))
+  LOSSFN_TEST_OPTION(log_input, loss.log_input(c.number("log_input") != 0))
+  LOSSFN_TEST_OPTION(full, loss.full(c.number("full") != 0))
+  LOSSFN_TEST_OPTION(eps, loss.eps(c.number("eps")))
+#undef LOSSFN_TEST_OPTION
+  if (c.has("variant")) {
+    ++used;
+    if constexpr (has_crammer_singer<Loss>::value) {
+      REQUIRE(c.options.at("variant")[0] == "crammer_singer");
+      loss.crammer_singer(true);
+    } else {
+      FAIL(c.name << ": variant is not an option of " << c.loss);
+    }
+  }
+  if (c.has("reduction")) {
+    ++used;
+    if constexpr (has_reduction<Loss>) {
+      const std::string r = c.options.at("reduction")[0];
+      loss.reduction(r == "sum" ? lossfn::Reduction::sum : lossfn::Reduction::mean);
+    } else {
+      FAIL(c.name << ": " << c.loss << " has no reduction option");
+    }
+  }
+  REQUIRE(used == c.options.size());  // every option of the case was understood
+  return loss;
+}
+
+// ---- comparison ------------------------------------------------------------
+
+/// |actual − expected| ≤ rtol·|expected| + atol·max|expected|, element by
+/// element; reports the worst element. The second term is the absolute
+/// rounding error of the reference itself near zero: PyTorch forms some
+/// results by cancellation (σ(x) − t, log(1 + exp(−|x|)) without log1p), which
+/// leaves errors of about 1e-16 of the array's scale where lossfn is exact.
+template <class A>
+void check_close(const Eigen::DenseBase<A>& actual, const Matrix& expected, double rtol,
+                 double atol, const std::string& what) {
+  INFO(what);
+  REQUIRE(actual.rows() == expected.rows);
+  REQUIRE(actual.cols() == expected.cols);
+  double scale = 0;
+  for (double e : expected.values) scale = std::max(scale, std::abs(e));
+  double worst = 0;
+  long wi = -1, wj = -1;
+  for (long i = 0; i < expected.rows; ++i)
+    for (long j = 0; j < expected.cols; ++j) {
+      const double a = static_cast<double>(actual(i, j)), e = expected(i, j);
+      if (a == e) continue;  // equal infinities, or exact zeros
+      const double excess = std::abs(a - e) / (rtol * std::abs(e) + atol * scale + 1e-300);
+      if (!(excess <= worst)) {  // NaN counts as worst
+        worst = std::isnan(excess) ? INFINITY : excess;
+        wi = i;
+        wj = j;
+      }
+    }
+  if (worst > 1) {
+    std::ostringstream s;
+    s.precision(17);
+    s << "worst at (" << wi << ", " << wj << "): got " << static_cast<double>(actual(wi, wj))
+      << ", expected " << expected(wi, wj) << " (" << worst << " x the tolerance)";
+    FAIL_CHECK(s.str());
+  }
+}
+
+inline void check_close(double actual, double expected, double rtol, double atol,
+                        const std::string& what) {
+  Matrix e;
+  e.rows = e.cols = 1;
+  e.values = {expected};
+  Eigen::Matrix<double, 1, 1> a;
+  a(0, 0) = actual;
+  check_close(a, e, rtol, atol, what);
+}
+
+/// Tolerances: 1e-9 relative in double, 2e-4 in float (the bar).
+template <class S>
+struct Tolerance {
+  static constexpr double rtol = std::is_same_v<S, double> ? 1e-9 : 2e-4;
+  static constexpr double atol = std::is_same_v<S, double> ? 1e-15 : 1e-6;
+};
+
+// ---- one case ----------------------------------------------------------------
+
+/// Whether a case's target is a column of class indices (an integer vector).
+inline bool index_target(const Case& c) {
+  static const std::vector<std::string> index_losses = {
+      "NegativeLogLikelihood", "MultiClassHinge", "SoftmaxFocalLoss", "SoftmaxCrossEntropy",
+      "CategoricalCrossEntropy", "ZeroOneLoss"};
+  const bool family = std::find(index_losses.begin(), index_losses.end(), c.loss) !=
+                      index_losses.end();
+  if (!family || c.target.cols != 1 || !c.target_is_integer) return false;
+  if (c.loss == "ZeroOneLoss") return c.pred.cols != 1;
+  return true;
+}
+
+template <class Loss, class S, class P, class T, class... W>
+void check_entry_points(const Loss& loss, const Case& c, const std::string& where, const P& pred,
+                        const T& target, const W&... weights) {
+  const double rtol = Tolerance<S>::rtol, atol = Tolerance<S>::atol;
+  const S value = loss.value(pred, target, weights...);
+  check_close(static_cast<double>(value), c.value, rtol, atol, where + ": value");
+  CHECK(loss(pred, target, weights...) == value);
+
+  if constexpr (lossfn::traits<Loss>::differentiable) {
+    REQUIRE(c.gradient.present);
+    const auto g = loss.gradient(pred, target, weights...);
+    check_close(g, c.gradient, rtol, atol, where + ": gradient");
+
+    // Fused == separate.
+    const auto fused = loss.value_and_gradient(pred, target, weights...);
+    CHECK(fused.value == value);
+    CHECK(fused.gradient.isApprox(g) == true);
+    CHECK((fused.gradient.array() == g.array() || g.array() != g.array()).all());
+
+    // Into a Block of a bigger matrix: nothing outside it is written.
+    const Eigen::Index N = pred.rows(), C = pred.cols();
+    layouts::ColMajor<S> big = layouts::ColMajor<S>::Constant(N + 3, C + 2, S(-12345));
+    const S v_block = loss.value_and_gradient(pred, target, weights..., big.block(1, 2, N, C));
+    CHECK(v_block == value);
+    check_close(big.block(1, 2, N, C), c.gradient, rtol, atol, where + ": gradient into a Block");
+    layouts::ColMajor<S> outside = big;
+    outside.block(1, 2, N, C).setConstant(S(-12345));
+    CHECK((outside.array() == S(-12345)).all());
+
+    // Into a strided Map over the caller's buffer.
+    std::vector<S> buffer(static_cast<size_t>((2 * N + 1) * (C + 1) + 2), S(-999));
+    Eigen::Map<layouts::ColMajor<S>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> out(
+        buffer.data(), N, C, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(2 * N + 1, 2));
+    CHECK(loss.value_and_gradient(pred, target, weights..., out) == value);
+    check_close(out, c.gradient, rtol, atol, where + ": gradient into a strided Map");
+    size_t written = 0;
+    for (S b : buffer) written += b != S(-999) || b != b;
+    CHECK(written <= static_cast<size_t>(N * C));
+
+    // A resizable output of another size is resized.
+    layouts::RowMajor<S> resized(1, 1);
+    CHECK(loss.value_and_gradient(pred, target, weights..., resized) == value);
+    check_close(resized, c.gradient, rtol, atol, where + ": gradient into a resized matrix");
+  }
+
+  if constexpr (lossfn::traits<Loss>::twice_differentiable) {
+    if (c.hessian.present) {
+      const auto h = loss.hessian_diagonal(pred, target, weights...);
+      check_close(h, c.hessian, rtol, atol, where + ": hessian");
+      layouts::ColMajor<S> g2, h2;
+      const S v2 = loss.value_gradient_hessian(pred, target, weights..., g2, h2);
+      CHECK(v2 == value);
+      check_close(g2, c.gradient, rtol, atol, where + ": gradient of value_gradient_hessian");
+      check_close(h2, c.hessian, rtol, atol, where + ": hessian of value_gradient_hessian");
+    }
+  }
+
+  if constexpr (!std::is_same_v<Loss, lossfn::RootMeanSquaredError>) {
+    REQUIRE(c.unreduced.present);
+    const auto u = loss.unreduced(pred, target, weights...);
+    check_close(u, c.unreduced, rtol, atol, where + ": unreduced");
+    // unreduced reduces to value, through partial's denominator.
+    const auto part = loss.partial(pred, target, weights...);
+    check_close(static_cast<double>(part.value()), c.value, rtol, atol, where + ": partial");
+    check_close(static_cast<double>(u.template cast<double>().sum()),
+                static_cast<double>(part.sum), 1e-6, 1e-6, where + ": sum of unreduced");
+  }
+}
+
+template <class Loss, class S>
+void check_case(const Case& c) {
+  const Loss loss = configure<Loss>(c);
+  const bool indices = index_target(c);
+  for (const std::string& layout : layouts::names()) {
+    const std::string where = c.name + " [" + (std::is_same_v<S, float> ? "float" : "double") +
+                              ", " + layout + "]";
+    auto run = [&](const auto& pred, const auto& target) {
+      if (c.weights.present) {
+        const layouts::ColMajor<S> w = layouts::to_matrix<S>(c.weights);
+        check_entry_points<Loss, S>(loss, c, where, pred, target, lossfn::weights(w));
+      } else {
+        check_entry_points<Loss, S>(loss, c, where, pred, target);
+      }
+    };
+    constexpr bool row_wise = lossfn::traits<Loss>::row_wise;
+    constexpr bool may_take_indices = row_wise || std::is_same_v<Loss, lossfn::ZeroOneLoss>;
+    if constexpr (row_wise && !takes_probabilities<Loss>::value) {
+      REQUIRE(indices);
+      layouts::with_layout<S, int>(layout, c.pred, c.target, run);
+    } else if constexpr (may_take_indices) {
+      if (indices)
+        layouts::with_layout<S, int>(layout, c.pred, c.target, run);
+      else
+        layouts::with_layout<S, S>(layout, c.pred, c.target, run);
+    } else {
+      REQUIRE(!indices);
+      layouts::with_layout<S, S>(layout, c.pred, c.target, run);
+    }
+  }
+}
+
+/// Every case of `loss_name` in `file`: in double, and in float where the
+/// inputs are floats.
+template <class Loss>
+void check_reference_cases(const std::string& file, const std::string& loss_name) {
+  const std::vector<Case> cases = cases_of(file, loss_name);
+  REQUIRE(!cases.empty());
+  for (const Case& c : cases) {
+    check_case<Loss, double>(c);
+    if (c.float_exact() && c.name.find("double_extremes") == std::string::npos)
+      check_case<Loss, float>(c);
+  }
+}
+
+}  // namespace reference
