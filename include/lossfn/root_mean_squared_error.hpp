@@ -7,6 +7,16 @@
 
 namespace lossfn {
 
+namespace detail {
+/// The output X is absent or stores S, the compute type.
+template <class X, class S>
+struct holds : std::is_same<typename X::Scalar, S> {};
+template <class S>
+struct holds<None, S> : std::true_type {};
+template <class X, class S>
+constexpr bool holds_v = holds<X, S>::value;
+}  // namespace detail
+
 /// Root mean squared error over the whole batch:  RMSE = √(Σ w d² / Σ w).
 ///   dRMSE/dp = w d / (W · RMSE),  0 where RMSE = 0 (the cone's tip);
 ///   Hessian diagonal  w/(W r) − w² d²/(W² r³)  (the diagonal of the full Hessian).
@@ -43,12 +53,31 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
   Partial<double> compute(const P& pred, const T& target,
                           const detail::Request<W, G, H, U>& request) const {
     using S = detail::compute_t<typename P::Scalar>;
+    using Work = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
     if constexpr (Order >= 2 && !detail::wanted<G>) {
       // The Hessian needs the gradient: compute it into a temporary.
-      Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> g;
-      const detail::Request<W, decltype(g), H, U> with_gradient{request.weights, &g,
-                                                               request.hessian, request.terms};
+      Work g;
+      const detail::Request<W, Work, H, U> with_gradient{request.weights, &g, request.hessian,
+                                                         request.terms};
       return compute<Order>(pred, target, with_gradient);
+    } else if constexpr (Order >= 1 && !(detail::holds_v<G, S> && detail::holds_v<H, S>)) {
+      // A 16-bit output: the chain rule below reads the MSE derivatives back,
+      // so they stay in the compute type and are rounded once, at the end.
+      Work g, h;
+      using HWork = std::conditional_t<detail::wanted<H>, Work, detail::None>;
+      HWork* h_work = nullptr;
+      if constexpr (detail::wanted<H>) h_work = &h;
+      const detail::Request<W, Work, HWork, U> in_compute_type{request.weights, &g, h_work,
+                                                               request.terms};
+      const Partial<double> result = compute<Order>(pred, target, in_compute_type);
+      const auto g_out = detail::output(request.gradient, g.rows(), g.cols(), name, "gradient");
+      const auto h_out = detail::output(request.hessian, g.rows(), g.cols(), name, "hessian");
+      for (Eigen::Index j = 0; j < g.cols(); ++j)
+        for (Eigen::Index i = 0; i < g.rows(); ++i) {
+          g_out.set(i, j, g(i, j));
+          if constexpr (detail::wanted<H>) h_out.set(i, j, h(i, j));
+        }
+      return result;
     } else {
       // The mean of squares and its derivatives first, then the chain rule
       // through the square root:  g = g_mse / (2r),  h = h_mse / (2r) − g² / r.

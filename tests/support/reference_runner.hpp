@@ -104,14 +104,14 @@ Loss configure(const Case& c) {
 
 // ---- comparison ------------------------------------------------------------
 
-/// |actual − expected| ≤ rtol·|expected| + atol·max|expected|, element by
-/// element; reports the worst element. The second term is the absolute
+/// |actual − expected| ≤ rtol·|expected| + atol·max|expected| + floor, element
+/// by element; reports the worst element. The second term is the absolute
 /// rounding error of the reference itself near zero: PyTorch forms some
 /// results by cancellation (σ(x) − t, log(1 + exp(−|x|)) without log1p), which
 /// leaves errors of about 1e-16 of the array's scale where lossfn is exact.
 template <class A>
 void check_close(const Eigen::DenseBase<A>& actual, const Matrix& expected, double rtol,
-                 double atol, const std::string& what) {
+                 double atol, const std::string& what, double floor = 0) {
   INFO(what);
   REQUIRE(actual.rows() == expected.rows);
   REQUIRE(actual.cols() == expected.cols);
@@ -123,7 +123,7 @@ void check_close(const Eigen::DenseBase<A>& actual, const Matrix& expected, doub
     for (long j = 0; j < expected.cols; ++j) {
       const double a = static_cast<double>(actual(i, j)), e = expected(i, j);
       if (a == e) continue;  // equal infinities, or exact zeros
-      const double excess = std::abs(a - e) / (rtol * std::abs(e) + atol * scale + 1e-300);
+      const double excess = std::abs(a - e) / (rtol * std::abs(e) + atol * scale + floor + 1e-300);
       if (!(excess <= worst)) {  // NaN counts as worst
         worst = std::isnan(excess) ? INFINITY : excess;
         wi = i;
@@ -140,13 +140,13 @@ void check_close(const Eigen::DenseBase<A>& actual, const Matrix& expected, doub
 }
 
 inline void check_close(double actual, double expected, double rtol, double atol,
-                        const std::string& what) {
+                        const std::string& what, double floor = 0) {
   Matrix e;
   e.rows = e.cols = 1;
   e.values = {expected};
   Eigen::Matrix<double, 1, 1> a;
   a(0, 0) = actual;
-  check_close(a, e, rtol, atol, what);
+  check_close(a, e, rtol, atol, what, floor);
 }
 
 /// Tolerances: 1e-9 relative in double, 2e-4 in float (the bar).
@@ -154,7 +154,38 @@ template <class S>
 struct Tolerance {
   static constexpr double rtol = std::is_same_v<S, double> ? 1e-9 : 2e-4;
   static constexpr double atol = std::is_same_v<S, double> ? 1e-15 : 1e-6;
+  static constexpr double floor = 0;  // absolute error allowed everywhere
 };
+
+/// 16-bit predictions are computed in float and each result is rounded once
+/// to the 16-bit type (the value twice: double sum -> float -> 16 bits, which
+/// adds at most 2^-24). With unit roundoff u (2^-8 for bfloat16's 8-bit
+/// significand, 2^-11 for half's 11 bits) the error is float's bar plus u:
+///   |r - e| <= (2e-4 + u + 2^-23)|e| + 1e-6 max|e| + floor.
+template <int significand_bits>
+struct SixteenBitTolerance {
+  static constexpr double u = 1.0 / double(1 << significand_bits);
+  static constexpr double rtol = Tolerance<float>::rtol + u + 1.0 / double(1 << 23);
+  static constexpr double atol = Tolerance<float>::atol;
+};
+template <>
+struct Tolerance<Eigen::bfloat16> : SixteenBitTolerance<8> {
+  static constexpr double floor = 0;  // bfloat16 has float's exponent range
+};
+template <>
+struct Tolerance<Eigen::half> : SixteenBitTolerance<11> {
+  // Half holds numbers below 2^-14 with a fixed step of 2^-24 (subnormals), so
+  // a result there is off by up to 2^-25 however small it is.
+  static constexpr double floor = 1.0 / double(1 << 25);
+};
+
+template <class S>
+const char* type_name() {
+  if constexpr (std::is_same_v<S, double>) return "double";
+  else if constexpr (std::is_same_v<S, float>) return "float";
+  else if constexpr (std::is_same_v<S, Eigen::half>) return "Eigen::half";
+  else return "Eigen::bfloat16";
+}
 
 // ---- one case ----------------------------------------------------------------
 
@@ -173,15 +204,15 @@ inline bool index_target(const Case& c) {
 template <class Loss, class S, class P, class T, class... W>
 void check_entry_points(const Loss& loss, const Case& c, const std::string& where, const P& pred,
                         const T& target, const W&... weights) {
-  const double rtol = Tolerance<S>::rtol, atol = Tolerance<S>::atol;
+  const double rtol = Tolerance<S>::rtol, atol = Tolerance<S>::atol, fl = Tolerance<S>::floor;
   const S value = loss.value(pred, target, weights...);
-  check_close(static_cast<double>(value), c.value, rtol, atol, where + ": value");
+  check_close(static_cast<double>(value), c.value, rtol, atol, where + ": value", fl);
   CHECK(loss(pred, target, weights...) == value);
 
   if constexpr (lossfn::traits<Loss>::differentiable) {
     REQUIRE(c.gradient.present);
     const auto g = loss.gradient(pred, target, weights...);
-    check_close(g, c.gradient, rtol, atol, where + ": gradient");
+    check_close(g, c.gradient, rtol, atol, where + ": gradient", fl);
 
     // Fused == separate.
     const auto fused = loss.value_and_gradient(pred, target, weights...);
@@ -194,7 +225,8 @@ void check_entry_points(const Loss& loss, const Case& c, const std::string& wher
     layouts::ColMajor<S> big = layouts::ColMajor<S>::Constant(N + 3, C + 2, S(-12345));
     const S v_block = loss.value_and_gradient(pred, target, weights..., big.block(1, 2, N, C));
     CHECK(v_block == value);
-    check_close(big.block(1, 2, N, C), c.gradient, rtol, atol, where + ": gradient into a Block");
+    check_close(big.block(1, 2, N, C), c.gradient, rtol, atol, where + ": gradient into a Block",
+                fl);
     layouts::ColMajor<S> outside = big;
     outside.block(1, 2, N, C).setConstant(S(-12345));
     CHECK((outside.array() == S(-12345)).all());
@@ -204,7 +236,7 @@ void check_entry_points(const Loss& loss, const Case& c, const std::string& wher
     Eigen::Map<layouts::ColMajor<S>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> out(
         buffer.data(), N, C, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(2 * N + 1, 2));
     CHECK(loss.value_and_gradient(pred, target, weights..., out) == value);
-    check_close(out, c.gradient, rtol, atol, where + ": gradient into a strided Map");
+    check_close(out, c.gradient, rtol, atol, where + ": gradient into a strided Map", fl);
     size_t written = 0;
     for (S b : buffer) written += b != S(-999) || b != b;
     CHECK(written <= static_cast<size_t>(N * C));
@@ -212,30 +244,33 @@ void check_entry_points(const Loss& loss, const Case& c, const std::string& wher
     // A resizable output of another size is resized.
     layouts::RowMajor<S> resized(1, 1);
     CHECK(loss.value_and_gradient(pred, target, weights..., resized) == value);
-    check_close(resized, c.gradient, rtol, atol, where + ": gradient into a resized matrix");
+    check_close(resized, c.gradient, rtol, atol, where + ": gradient into a resized matrix", fl);
   }
 
   if constexpr (lossfn::traits<Loss>::twice_differentiable) {
     if (c.hessian.present) {
       const auto h = loss.hessian_diagonal(pred, target, weights...);
-      check_close(h, c.hessian, rtol, atol, where + ": hessian");
+      check_close(h, c.hessian, rtol, atol, where + ": hessian", fl);
       layouts::ColMajor<S> g2, h2;
       const S v2 = loss.value_gradient_hessian(pred, target, weights..., g2, h2);
       CHECK(v2 == value);
-      check_close(g2, c.gradient, rtol, atol, where + ": gradient of value_gradient_hessian");
-      check_close(h2, c.hessian, rtol, atol, where + ": hessian of value_gradient_hessian");
+      check_close(g2, c.gradient, rtol, atol, where + ": gradient of value_gradient_hessian", fl);
+      check_close(h2, c.hessian, rtol, atol, where + ": hessian of value_gradient_hessian", fl);
     }
   }
 
   if constexpr (!std::is_same_v<Loss, lossfn::RootMeanSquaredError>) {
     REQUIRE(c.unreduced.present);
     const auto u = loss.unreduced(pred, target, weights...);
-    check_close(u, c.unreduced, rtol, atol, where + ": unreduced");
+    check_close(u, c.unreduced, rtol, atol, where + ": unreduced", fl);
     // unreduced reduces to value, through partial's denominator.
     const auto part = loss.partial(pred, target, weights...);
-    check_close(static_cast<double>(part.value()), c.value, rtol, atol, where + ": partial");
+    check_close(static_cast<double>(part.value()), c.value, rtol, atol, where + ": partial", fl);
+    // Σ of the terms as returned (each rounded to S) against the partial's sum
+    // (accumulated before rounding): they agree to S's rounding.
+    const double sum_tol = std::max(1e-6, rtol);
     check_close(static_cast<double>(u.template cast<double>().sum()),
-                static_cast<double>(part.sum), 1e-6, 1e-6, where + ": sum of unreduced");
+                static_cast<double>(part.sum), sum_tol, sum_tol, where + ": sum of unreduced");
   }
 }
 
@@ -244,8 +279,7 @@ void check_case(const Case& c) {
   const Loss loss = configure<Loss>(c);
   const bool indices = index_target(c);
   for (const std::string& layout : layouts::names()) {
-    const std::string where = c.name + " [" + (std::is_same_v<S, float> ? "float" : "double") +
-                              ", " + layout + "]";
+    const std::string where = c.name + " [" + type_name<S>() + ", " + layout + "]";
     auto run = [&](const auto& pred, const auto& target) {
       if (c.weights.present) {
         const layouts::ColMajor<S> w = layouts::to_matrix<S>(c.weights);
