@@ -14,6 +14,8 @@
 // data.csv: numeric columns, the last one a 0/1 (or −1/+1) label, a header
 // row allowed. Without it, the data are generated (fixed seed).
 #include <Eigen/Cholesky>
+#include <functional>
+#include <tuple>
 #include <lossfn/lossfn.hpp>
 
 #include "example_support.hpp"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "detail/loss.hpp"
+#include "detail/math.hpp"
 
 namespace lossfn {
 

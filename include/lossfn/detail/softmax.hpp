@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <Eigen/Core>
 #include <limits>
 
 #include "math.hpp"
