@@ -15,11 +15,11 @@ run() {
   echo "=================================================================="
   echo "== $1"
   echo "=================================================================="
-  "$build/$1" "${@:2}"
+  "$build/examples/$1" "${@:2}"
 }
 run quickstart
 for example in robust_regression imbalanced_classification svm_vs_logistic model_selection; do
-  if [ -x "$build/$example" ]; then run "$example"; fi
+  if [ -x "$build/examples/$example" ]; then run "$example"; fi
 done
 echo
 echo "Read more: README.md (the losses and how to consume lossfn), docs/ (one page per"
