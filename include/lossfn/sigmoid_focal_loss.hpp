@@ -61,10 +61,13 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
     if constexpr (Order >= 1) {
       const S pq = p * p_neg;
       const S r = select(u == S(0), S(0), S((S(1) - S(2) * t) * pq / u));  // γ = 0 needs no r
+      // r·ce is 0 where r is: at x = ±inf on the wrong side ce is inf and r
+      // exactly 0, and the limit of their product is 0, not NaN.
+      const S r_ce = select(r == S(0), S(0), S(r * ce));
       const S grad_ce = p - t;
-      d.first = select(saturated, S(0), S(factor * (g * r * ce + grad_ce)));
+      d.first = select(saturated, S(0), S(factor * (g * r_ce + grad_ce)));
       if constexpr (Order >= 2) {
-        const S inner = g * (g - S(1)) * r * r * ce + g * r * (S(1) - S(2) * p) * ce +
+        const S inner = g * (g - S(1)) * r * r_ce + g * (S(1) - S(2) * p) * r_ce +
                         S(2) * g * r * grad_ce + pq;
         d.second = select(saturated, S(0), S(factor * inner));
       }
