@@ -71,10 +71,12 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
     using detail::select;
     using detail::sigmoid;
     using detail::softplus;
-    // Each product is 0 where its weight is 0, even against an infinite softplus.
+    // Each product is 0 where its weight is 0, even against an infinite
+    // softplus; a NaN x still propagates when both weights are 0 (pos_weight 0, t = 1).
     const S positive = pw * t, negative = S(1) - t;
     const S value = select(positive == S(0), S(0), S(positive * softplus(S(-x)))) +
-                    select(negative == S(0), S(0), S(negative * softplus(x)));
+                    select(negative == S(0), S(0), S(negative * softplus(x))) +
+                    select(x != x, x, S(0));
     S first(0), second(0);
     if constexpr (Order >= 1) {
       const S s = sigmoid(x), s_neg = sigmoid(S(-x));

@@ -48,7 +48,9 @@ class Hinge : public detail::Elementwise<Hinge> {
     const S y = detail::signed_label(label);
     const S slack = static_cast<S>(margin_) - y * f;
     const bool active = slack > S(0);
-    const S nan_guard = S(0) * f;  // 0, or NaN when f is NaN: it must propagate
+    // 0, or NaN when f is NaN: it must propagate (0·f would also turn f = ±inf,
+    // whose limits are finite, into NaN).
+    const S nan_guard = detail::select(f != f, f, S(0));
     return {detail::select(active, slack, S(0)) + nan_guard,
             detail::select(active, S(-y), S(0)) + nan_guard, S(0)};
   }

@@ -61,9 +61,11 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     const S per = crammer_singer_ ? w : S(w / static_cast<S>(C));
     // The term of one violation z, and its first and second derivatives in z.
     auto hinge = [&](S z, S& d1, S& d2) -> S {
-      if (!(z > S(0))) {  // inactive, or the kink: subgradient 0
-        d1 = d2 = S(0);
-        return z != z ? z : S(0);  // NaN propagates
+      // Inactive, or the kink: subgradient 0. NaN propagates, to the derivatives too.
+      if (!(z > S(0))) {
+        const S nan_or_zero = z != z ? z : S(0);
+        d1 = d2 = nan_or_zero;
+        return nan_or_zero;
       }
       d1 = squared_ ? S(2) * z * per : per;
       d2 = squared_ ? S(2) * per : S(0);

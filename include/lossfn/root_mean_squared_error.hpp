@@ -87,12 +87,13 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
         G& g = *request.gradient;
         for (Eigen::Index j = 0; j < g.cols(); ++j)
           for (Eigen::Index i = 0; i < g.rows(); ++i) {
-            const S gr = r > 0 ? static_cast<S>(static_cast<S>(g.coeff(i, j)) / S(2 * r)) : S(0);
+            // 0 at the cone's tip r = 0; a NaN r (NaN in pred) propagates.
+            const S gr = r == 0 ? S(0) : static_cast<S>(static_cast<S>(g.coeff(i, j)) / S(2 * r));
             g.coeffRef(i, j) = static_cast<typename G::Scalar>(gr);
             if constexpr (Order >= 2 && detail::wanted<H>) {
               H& h = *request.hessian;
               const S hm = static_cast<S>(h.coeff(i, j));
-              const S hr = r > 0 ? static_cast<S>(hm / S(2 * r) - gr * gr / S(r)) : S(0);
+              const S hr = r == 0 ? S(0) : static_cast<S>(hm / S(2 * r) - gr * gr / S(r));
               h.coeffRef(i, j) = static_cast<typename H::Scalar>(hr);
             }
           }

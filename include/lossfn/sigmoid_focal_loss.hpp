@@ -64,9 +64,12 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
       // p − t without cancellation: (1 − t)·σ(x) − t·σ(−x), as BCE-with-logits
       // (σ(88) − 1 is 0 in double; −σ(−88) is 6e-39).
       const S grad_ce = (S(1) - t) * p - t * p_neg;
-      d.first = select(saturated, S(0), S(factor * (g * r * ce + grad_ce)));
+      // r·ce is 0 where r is: at x = ±inf on the wrong side ce is inf and r
+      // exactly 0, and the limit of their product is 0, not NaN.
+      const S r_ce = select(r == S(0), S(0), S(r * ce));
+      d.first = select(saturated, S(0), S(factor * (g * r_ce + grad_ce)));
       if constexpr (Order >= 2) {
-        const S inner = g * (g - S(1)) * r * r * ce + g * r * (S(1) - S(2) * p) * ce +
+        const S inner = g * (g - S(1)) * r * r_ce + g * (S(1) - S(2) * p) * r_ce +
                         S(2) * g * r * grad_ce + pq;
         d.second = select(saturated, S(0), S(factor * inner));
       }

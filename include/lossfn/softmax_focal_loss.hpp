@@ -49,11 +49,13 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
         const S is_y = c == y ? S(1) : S(0);
         const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
         const S dls = is_y - sc;
-        r.gradient(c, saturated ? S(0) : S(-factor * (g * rc * log_sy + dls)));
+        // r_c·log s_y is 0 where r_c is: when a logit is +inf and s_y is 0,
+        // log s_y = −inf and the limit of the product is 0, not NaN.
+        const S rc_log = rc == S(0) ? S(0) : S(rc * log_sy);
+        r.gradient(c, saturated ? S(0) : S(-factor * (g * rc_log + dls)));
         if constexpr (Row::order >= 2) {
-          const S inner = g * (g - S(1)) * rc * rc * log_sy +
-                          g * rc * (S(1) - S(2) * sc) * log_sy + S(2) * g * rc * dls -
-                          sc * lse.complement(c, r.x(c));
+          const S inner = g * (g - S(1)) * rc * rc_log + g * (S(1) - S(2) * sc) * rc_log +
+                          S(2) * g * rc * dls - sc * lse.complement(c, r.x(c));
           r.hessian(c, saturated ? S(0) : S(-factor * inner));
         }
       }

@@ -18,7 +18,8 @@ struct ZeroOneBinary : Elementwise<ZeroOneBinary> {
   template <int Order, class S>
   Derivatives<S> evaluate(const S& f, const S& label) const {
     const bool wrong = (f > S(0)) != (label > S(0));
-    return {S(wrong ? 1 : 0) + S(0) * f, S(0), S(0)};  // NaN in f propagates
+    // NaN in f propagates; ±inf is an ordinary (very confident) score.
+    return {select(f != f, f, select(wrong, S(1), S(0))), S(0), S(0)};
   }
 };
 /// Multi-class 0-1 terms: the prediction is the first maximal column.
@@ -34,7 +35,8 @@ struct ZeroOneMulticlass : Rowwise<ZeroOneMulticlass> {
       if (x > r.x(best)) best = c;
     }
     const S first = r.x(0);
-    return best == r.label() ? S(0) * first : S(1) + S(0) * first;
+    if (first != first) return first;  // NaN propagates (±inf is an ordinary score)
+    return best == r.label() ? S(0) : S(1);
   }
 };
 }  // namespace detail

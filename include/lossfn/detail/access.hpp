@@ -64,22 +64,30 @@ class Input {
 /// size is resized; anything else of the wrong shape is an error. Eigen's
 /// convention of taking outputs by const reference (so that temporaries such
 /// as `m.block(...)` bind) is kept; constness is removed here, once.
+/// Fails unless `out` has rows x cols or can be resized to it; changes nothing.
 template <class G>
-G& prepare_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
+void check_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
                   const char* argument) {
   static_assert((Eigen::internal::traits<G>::Flags & Eigen::LvalueBit) != 0,
                 "lossfn: the output argument must be writable (a Matrix, Array, Map of "
                 "non-const data, Block or Ref), not a const object or an expression.");
-  G& o = const_cast<G&>(out.derived());
-  if (o.rows() == rows && o.cols() == cols) return o;
+  if (out.rows() == rows && out.cols() == cols) return;
   if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) {
     constexpr int R = G::RowsAtCompileTime, C = G::ColsAtCompileTime;
-    if ((R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols)) {
-      o.resize(rows, cols);
-      return o;
-    }
+    if ((R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols)) return;
   }
-  fail_shape(loss, argument, o.rows(), o.cols(), shape_text(rows, cols) + " (pred's shape)");
+  fail_shape(loss, argument, out.rows(), out.cols(), shape_text(rows, cols) + " (pred's shape)");
+}
+
+template <class G>
+G& prepare_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
+                  const char* argument) {
+  check_output(out, rows, cols, loss, argument);
+  G& o = const_cast<G&>(out.derived());
+  if (o.rows() != rows || o.cols() != cols) {
+    if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) o.resize(rows, cols);
+  }
+  return o;
 }
 
 template <class G>

@@ -13,7 +13,9 @@ namespace lossfn::detail {
 template <class T>
 std::string to_text(const T& v) {
   std::ostringstream s;
-  if constexpr (std::is_integral_v<T>) {
+  if constexpr (std::is_unsigned_v<T>) {
+    s << static_cast<unsigned long long>(v);
+  } else if constexpr (std::is_integral_v<T>) {
     s << static_cast<long long>(v);
   } else if constexpr (std::is_floating_point_v<T>) {
     s.precision(std::is_same_v<T, float> ? 9 : 17);

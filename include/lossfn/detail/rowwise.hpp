@@ -7,6 +7,7 @@
 // reduction's denominator, traversal and the outputs.
 #pragma once
 
+#include <limits>
 #include <string>
 
 #include "elementwise.hpp"
@@ -52,6 +53,15 @@ template <class T>
 long long label_value(const T& v) {
   return static_cast<long long>(v);
 }
+/// Whether a class index survives label_value (an unsigned 64-bit label above
+/// LLONG_MAX would wrap to a negative number, maybe the ignore_index).
+template <class T>
+bool label_fits(const T& v) {
+  if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(long long))
+    return v <= static_cast<T>(std::numeric_limits<long long>::max());
+  else
+    return true;
+}
 
 /// Runs a row-wise loss. Returns the reduction's sum and denominator.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
@@ -77,6 +87,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   }
   loss.check_shape(rows, cols);
   const SampleWeights<W> weights(request.weights, rows, cols, true, name);
+  check_outputs(request, rows, cols, name);
 
   // Pass 1: validate every label and total the mean's denominator, so that
   // pass 2 can write each gradient row already scaled, in one pass.
@@ -86,7 +97,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     if constexpr (indices) {
       const auto raw = target(i, 0);
       const long long y = label_value(raw);
-      if (loss.ignored(y)) {
+      if (!label_fits(raw)) {  // beyond long long: never a class, never ignore_index
+        fail_value(name, position("target", i), raw,
+                   "is outside [0, " + std::to_string(cols) + ")");
+      } else if (loss.ignored(y)) {
         share = 0;
       } else if (y < 0 || y >= static_cast<long long>(cols)) {
         fail_value(name, position("target", i), raw,
