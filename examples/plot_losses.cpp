@@ -222,7 +222,7 @@ void write_script(const std::vector<Figure>& figures, const std::string& dir) {
 int main(int argc, char** argv) {
   const example::Arguments args = example::parse_arguments(argc, argv, usage);
   const std::string dir = args.csv_path.empty() ? "." : args.csv_path;  // the positional argument
-  const Eigen::Index n = args.quick ? 121 : 601;  // both include the kinks at 0 and ±1 exactly
+  const Eigen::Index n = args.quick ? 121 : 301;  // both include the kinks at 0 and ±1 exactly
 
   std::vector<Figure> figures;
 
