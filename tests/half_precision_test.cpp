@@ -38,18 +38,6 @@ bool inputs_exact(const reference::Case& c) {
   return true;
 }
 
-/// Every expected result is finite in S (half overflows above 65504: a
-/// Hessian t/p² or a sum of large terms may not fit).
-template <class S>
-bool results_fit(const reference::Case& c) {
-  const double max = static_cast<double>(std::numeric_limits<S>::max());
-  if (!(std::abs(c.value) <= max)) return false;
-  for (const reference::Matrix* m : {&c.gradient, &c.unreduced, &c.hessian})
-    for (double v : m->values)
-      if (!(std::abs(v) <= max)) return false;
-  return true;
-}
-
 struct Count {
   int run = 0, bf16_named = 0;
 };
@@ -61,7 +49,7 @@ Count check_16bit_cases(const std::string& loss_name) {
   for (const char* file : {"cases.txt", "cases_extended.txt"}) {
     for (const reference::Case& c : reference::cases_of(file, loss_name)) {
       const bool named = c.name.find("bf16") != std::string::npos;
-      const bool selected = inputs_exact<S>(c) && results_fit<S>(c) &&
+      const bool selected = inputs_exact<S>(c) && reference::results_fit<S>(c) &&
                             c.name.find("double_extremes") == std::string::npos;
       if (named && std::is_same_v<S, bfloat16>) {
         INFO(c.name << " is named bf16 but bfloat16 cannot hold its inputs or results");

@@ -23,6 +23,53 @@ inline S max_nan(const S& a, const S& b) {
   return (a < b) ? b : a;
 }
 
+/// min that propagates a NaN in `a`, like max_nan.
+template <class S>
+inline S min_nan(const S& a, const S& b) {
+  return (b < a) ? b : a;
+}
+
+/// 0, or NaN where x is NaN: added to a result that a select() or a clamp
+/// would otherwise make finite, so that a NaN prediction still propagates.
+template <class S>
+inline S nan_of(const S& x) {
+  return select(x == x, S(0), x);
+}
+
+// Elementary functions, one-line forwards to std:: for float and double. A
+// loss's evaluate() calls these (never std:: directly on its scalar type) so
+// that the SIMD driver can overload them for its packet type.
+template <class S>
+inline S abs(const S& x) {
+  using std::abs;
+  return abs(x);
+}
+template <class S>
+inline S exp(const S& x) {
+  using std::exp;
+  return exp(x);
+}
+template <class S>
+inline S log(const S& x) {
+  using std::log;
+  return log(x);
+}
+template <class S>
+inline S log1p(const S& x) {
+  using std::log1p;
+  return log1p(x);
+}
+template <class S>
+inline S sinh(const S& x) {
+  using std::sinh;
+  return sinh(x);
+}
+template <class S>
+inline S tanh(const S& x) {
+  using std::tanh;
+  return tanh(x);
+}
+
 /// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
 /// No overflow for any x; relative error a few ulp (log1p is accurate where
 /// exp(-|x|) is tiny, so softplus(-30) = 9.4e-14 keeps all its digits).

@@ -26,6 +26,8 @@ class RowView {
       : pred_(pred), target_(target), i_(i), label_(label), scale_(scale), g_(g), h_(h) {}
 
   Index cols() const { return pred_.cols(); }
+  /// The row's index in pred (for error messages).
+  Index index() const { return i_; }
   /// The prediction of class c.
   S x(Index c) const { return static_cast<S>(pred_(i_, c)); }
   /// The class index (class-index targets).
