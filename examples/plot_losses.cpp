@@ -233,19 +233,11 @@ int main(int argc, char** argv) {
     const Vector d = grid(-3, 3, n);
     f.curves.push_back(elementwise("MSE: d^2", lossfn::MeanSquaredError(), d, 0));
     f.curves.push_back(elementwise("MAE: |d|", lossfn::MeanAbsoluteError(), d, 0));
-#if __has_include(<lossfn/huber_loss.hpp>)
     f.curves.push_back(elementwise("Huber, delta 1", lossfn::HuberLoss(), d, 0));
-#endif
-#if __has_include(<lossfn/smooth_l1_loss.hpp>)
     f.curves.push_back(elementwise("SmoothL1, beta 2", lossfn::SmoothL1Loss().beta(2), d, 0));
-#endif
-#if __has_include(<lossfn/log_cosh_loss.hpp>)
     f.curves.push_back(elementwise("log-cosh", lossfn::LogCoshLoss(), d, 0));
-#endif
-#if __has_include(<lossfn/quantile_loss.hpp>)
     f.curves.push_back(elementwise("Quantile, q 0.9", lossfn::QuantileLoss().quantile(0.9), d, 0));
-#endif
-    if (!f.curves.empty()) figures.push_back(f);
+    figures.push_back(f);
   }
 
   // Binary classification on scores: the margin m = y·f, label +1, so m = f.
@@ -255,13 +247,11 @@ int main(int argc, char** argv) {
     const Vector m = grid(-3, 3, n);
     f.curves.push_back(elementwise("logistic (BCEWithLogits)", lossfn::BinaryCrossEntropyWithLogits(), m, 1));
     f.curves.push_back(elementwise("Hinge", lossfn::Hinge(), m, 1));
-#if __has_include(<lossfn/squared_hinge.hpp>)
     f.curves.push_back(elementwise("SquaredHinge", lossfn::SquaredHinge(), m, 1));
-#endif
     f.curves.push_back(elementwise("SigmoidFocal, gamma 2, no alpha", lossfn::SigmoidFocalLoss().alpha(-1), m, 1));
     f.curves.push_back(elementwise("SigmoidFocal, gamma 2, alpha .25", lossfn::SigmoidFocalLoss(), m, 1));
     f.curves.push_back(elementwise("ZeroOne (no derivatives)", lossfn::ZeroOneLoss(), m, 1));
-    if (!f.curves.empty()) figures.push_back(f);
+    figures.push_back(f);
   }
 
   // Multi-class on logits: C = 3, row (z, 0, 0), true class 0; derivatives
@@ -278,7 +268,7 @@ int main(int argc, char** argv) {
     f.curves.push_back(rowwise("MultiClassHinge, squared", lossfn::MultiClassHinge().squared(true), z, row, 0, 0));
     f.curves.push_back(rowwise("SoftmaxFocal, gamma 2", lossfn::SoftmaxFocalLoss(), z, row, 0, 0));
     f.curves.push_back(rowwise("ZeroOne (no derivatives)", lossfn::ZeroOneLoss(), z, row, 0, 0));
-    if (!f.curves.empty()) figures.push_back(f);
+    figures.push_back(f);
   }
 
   // Losses on probabilities: x = p, the probability given to the true class.
@@ -291,17 +281,15 @@ int main(int argc, char** argv) {
     f.curves.push_back(elementwise("BCE, target 0", lossfn::BinaryCrossEntropy(), p, 0.0));
     // Three classes, (p, (1-p)/2, (1-p)/2), true class 0: −log p, as BCE with target 1,
     // but its derivative is the partial in p_0 alone (no renormalisation).
-#if __has_include(<lossfn/categorical_cross_entropy.hpp>)
     auto probabilities = [](double v) { return Eigen::RowVector3d(v, (1 - v) / 2, (1 - v) / 2); };
     f.curves.push_back(rowwise("CategoricalCE (3 classes)", lossfn::CategoricalCrossEntropy(), p,
                                probabilities, 0, 0));
-#endif
     auto log_probabilities = [](double v) {
       return Eigen::RowVector3d(std::log(v), std::log((1 - v) / 2), std::log((1 - v) / 2));
     };
     f.curves.push_back(rowwise("NLL on log p (d/dlog p)", lossfn::NegativeLogLikelihood(), p,
                                log_probabilities, 0, 0));
-    if (!f.curves.empty()) figures.push_back(f);
+    figures.push_back(f);
   }
 
   // Distribution losses on their log-space input x.
@@ -309,19 +297,11 @@ int main(int argc, char** argv) {
     Figure f{"distributions", "input x (log-probability, or log-rate)", "(d/dx)",
              "KL divergence and Poisson NLL against their log-space input", -3, 8, -4, 8, -0.5, 8, {}};
     const Vector x = grid(-3, 2, n);
-#if __has_include(<lossfn/kl_divergence.hpp>)
     f.curves.push_back(elementwise("KLDivergence, target 0.5", lossfn::KLDivergence(), x, 0.5));
-#endif
-#if __has_include(<lossfn/poisson_nll_loss.hpp>)
     f.curves.push_back(elementwise("PoissonNLL, target 1", lossfn::PoissonNLLLoss(), x, 1.0));
-#endif
-#if __has_include(<lossfn/poisson_nll_loss.hpp>)
     f.curves.push_back(elementwise("PoissonNLL, target 3", lossfn::PoissonNLLLoss(), x, 3.0));
-#endif
-#if __has_include(<lossfn/poisson_nll_loss.hpp>)
     f.curves.push_back(elementwise("PoissonNLL, target 3, full", lossfn::PoissonNLLLoss().full(true), x, 3.0));
-#endif
-    if (!f.curves.empty()) figures.push_back(f);
+    figures.push_back(f);
   }
 
   size_t curves = 0;
