@@ -61,7 +61,9 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
     if constexpr (Order >= 1) {
       const S pq = p * p_neg;
       const S r = select(u == S(0), S(0), S((S(1) - S(2) * t) * pq / u));  // γ = 0 needs no r
-      const S grad_ce = p - t;
+      // p − t without cancellation: (1 − t)·σ(x) − t·σ(−x), as BCE-with-logits
+      // (σ(88) − 1 is 0 in double; −σ(−88) is 6e-39).
+      const S grad_ce = (S(1) - t) * p - t * p_neg;
       d.first = select(saturated, S(0), S(factor * (g * r * ce + grad_ce)));
       if constexpr (Order >= 2) {
         const S inner = g * (g - S(1)) * r * r * ce + g * r * (S(1) - S(2) * p) * ce +

@@ -60,7 +60,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
       for (Eigen::Index c = 0; c < C; ++c) {
         const S s = lse.softmax(r.x(c));
         r.gradient(c, total * s - target_weight(c));
-        if constexpr (Row::order >= 2) r.hessian(c, total * s * (S(1) - s));
+        if constexpr (Row::order >= 2) r.hessian(c, total * s * lse.complement(c, r.x(c)));
       }
     }
     return value;

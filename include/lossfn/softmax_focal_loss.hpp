@@ -53,7 +53,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
         if constexpr (Row::order >= 2) {
           const S inner = g * (g - S(1)) * rc * rc * log_sy +
                           g * rc * (S(1) - S(2) * sc) * log_sy + S(2) * g * rc * dls -
-                          sc * (S(1) - sc);
+                          sc * lse.complement(c, r.x(c));
           r.hessian(c, saturated ? S(0) : S(-factor * inner));
         }
       }
