@@ -10,17 +10,29 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DLOSSFN_BUILD_TESTS=OFF -DLOSSFN_BUILD_BENCHMARKS=OFF -DLOSSFN_BUILD_EXAMPLES=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
 
+# A short tour: each program takes a second or two and ends with checks of its claim.
 run() {
   echo
   echo "=================================================================="
-  echo "== $1"
+  echo "== $1: $2"
   echo "=================================================================="
-  "$build/examples/$1" "${@:2}"
+  "$build/examples/$1" "${@:3}"
 }
-run quickstart
-for example in robust_regression imbalanced_classification svm_vs_logistic model_selection; do
-  if [ -x "$build/examples/$example" ]; then run "$example"; fi
+run quickstart "logistic regression trained with the fused value_and_gradient"
+tour=(
+  "robust_regression|MSE vs MAE vs Huber vs log-cosh when 15% of the targets are outliers"
+  "imbalanced_classification|cross-entropy vs class-weighted vs focal loss at 1:50"
+  "svm_vs_logistic|hinge and squared hinge (linear SVM) vs logistic regression"
+  "model_selection|choosing between trained models by several held-out losses"
+)
+for entry in "${tour[@]}"; do
+  example="${entry%%|*}"
+  if [ -x "$build/examples/$example" ]; then run "$example" "${entry#*|}"; fi
 done
 echo
-echo "Read more: README.md (the losses and how to consume lossfn), docs/ (one page per"
-echo "loss family, with plots, and docs/choosing-a-loss.md), examples/ (these programs)."
+echo "=================================================================="
+echo "Read more:"
+echo "  docs/choosing-a-loss.md   which loss for which task and data (decision table)"
+echo "  docs/README.md            one page per loss family: formulas, derivatives, edge cases, plots"
+echo "  docs/api.md               entry points, weights, Hessians, shards, traits, errors"
+echo "  examples/                 these programs; each also takes your own CSV file"
