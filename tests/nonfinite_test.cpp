@@ -186,6 +186,10 @@ void infinite_limits() {
   CHECK(term<S>(lossfn::MeanSquaredError(), I, 1) == std::pair<S, S>(I, I));
   CHECK(term<S>(lossfn::MeanAbsoluteError(), -I, 1) == std::pair<S, S>(I, -1));
   CHECK(std::isnan(term<S>(lossfn::MeanSquaredError(), I, INFINITY).first));
+  // Poisson NLL (log input): e^x − t·x → +inf as x → +inf (PyTorch: NaN, inf − inf).
+  CHECK(term<S>(lossfn::PoissonNLLLoss(), I, 2) == std::pair<S, S>(I, I));
+  CHECK(term<S>(lossfn::PoissonNLLLoss(), I, 0) == std::pair<S, S>(I, I));
+  CHECK(term<S>(lossfn::PoissonNLLLoss(), -I, 0) == std::pair<S, S>(0, 0));
   // ZeroOneLoss: ±inf is a confident score, not an error.
   Mat<S> f(1, 2), lab(1, 2);
   f << I, -I;

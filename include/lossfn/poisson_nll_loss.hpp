@@ -17,7 +17,8 @@ namespace lossfn {
 ///     l = x − t·log(x + eps),        dl/dx = 1 − t/(x + eps),   d²l/dx² = t/(x + eps)²
 ///   full(true) adds Stirling's approximation of log(t!) where t > 1 (0 for
 ///   t <= 1, as PyTorch): t·log t − t + log(2πt)/2, which does not depend on x.
-/// A term whose count t is 0 is e^x (x) even where x = −inf (PyTorch: NaN).
+/// A term whose count t is 0 is e^x (x) even where x = −inf (PyTorch: NaN);
+/// with log_input, x = +inf gives +inf, the limit (PyTorch: NaN).
 /// Targets are counts >= 0, not necessarily integers: a negative or NaN count
 /// is an error, and so is a negative rate with log_input(false) (a NaN input
 /// propagates).
@@ -69,7 +70,9 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
     // Options, not values, choose the branches: the same for every lane.
     if (log_input_) {
       const S e = detail::exp(x);
-      r.value = e - select(t == S(0), S(0), S(t * x));
+      // At x = +inf, e^x − t·x is inf − inf in floating point; its limit is
+      // +inf (PyTorch: NaN). x itself is that +inf.
+      r.value = select(x == e, x, S(e - select(t == S(0), S(0), S(t * x))));
       if constexpr (Order >= 1) r.first = e - t;
       if constexpr (Order >= 2) r.second = e;
     } else {
