@@ -60,7 +60,9 @@ GLIBC_TUNABLES="$tunables" LOSSFN_BENCH_PRETOUCH_MB=3072 \
 
 # libtorch once more as a stock user gets it: glibc's default allocator.
 stock=()
-if "$bench" --benchmark_list_tests '--benchmark_filter=^torch/' 2>/dev/null | grep -q .; then
+# (listed into a variable: with pipefail, `| grep -q` would fail on SIGPIPE)
+torch_benchmarks="$("$bench" --benchmark_list_tests --benchmark_filter='^torch/' 2>/dev/null || true)"
+if [ -n "$torch_benchmarks" ]; then
   torch_filter='^torch/'
   [ -n "$filter" ] && torch_filter="^torch/.*${filter#^}"
   echo "running the libtorch baselines again with glibc's default allocator" >&2
