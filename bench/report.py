@@ -85,12 +85,18 @@ def main():
     parser.add_argument("--stock", help="libtorch run with glibc's default allocator")
     parser.add_argument("--types", default="f32,f64")
     parser.add_argument("--entries", default="value,gradient,fused,hessian")
+    parser.add_argument("--losses", help="comma-separated loss names (default: all)")
+    parser.add_argument("--sizes", help="comma-separated sizes, e.g. 1048576,65536x10")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="omit the floors and the plain Eigen / libtorch tables")
     args = parser.parse_args()
 
     runs, context = load(args.results)
     stock = load(args.stock)[0] if args.stock else {}
     types = args.types.split(",")
     entries = args.entries.split(",")
+    losses = set(args.losses.split(",")) if args.losses else None
+    sizes = set(args.sizes.split(",")) if args.sizes else None
 
     floors = {}  # (probe, type, n) -> ns/elem
     for (impl, probe, _, typ, _, size), (t, _) in runs.items():
@@ -113,6 +119,8 @@ def main():
     rows = []
     for (impl, loss, entry, typ, layout, size), (t, cv) in runs.items():
         if impl != "lossfn" or typ not in types or entry not in entries:
+            continue
+        if (losses and loss not in losses) or (sizes and size not in sizes):
             continue
         n = elements(size)
         kind = "vec" if layout == "vec" else "rows"
@@ -149,6 +157,8 @@ def main():
             print("| " + " | ".join(r) + " |")
         print()
 
+    if args.no_baselines:
+        return 0
     # The baselines themselves, for reference.
     probes = sorted({(probe, typ) for (probe, typ, _) in floors if typ in types})
     sizes = sorted({n for (_, _, n) in floors})
