@@ -37,13 +37,11 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   }
   for (Index i = 0; i < w.size(); ++i) w.data()[i] = number<S>(b, Kind::weight, d);
 
-  with_layout<S>(layout, pred, [&](const auto& p) {
-    with_layout<S>(layout, target, [&](const auto& t) {
-      if (weight_mode == 0)
-        exercise(loss, p, t, d, plan.facts, bad_out);
-      else
-        exercise(loss, p, t, d, plan.facts, bad_out, lossfn::weights(w));
-    });
+  with_layout(layout, pred, target, [&](const auto& p, const auto& t) {
+    if (weight_mode == 0)
+      exercise(loss, p, t, d, plan.facts, bad_out);
+    else
+      exercise(loss, p, t, d, plan.facts, bad_out, lossfn::weights(w));
   });
 }
 

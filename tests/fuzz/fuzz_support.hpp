@@ -150,15 +150,21 @@ struct Strided {
   StridedMap<S> map() const { return StridedMap<S>(buffer.data(), rows, cols, DynStride(outer, 2)); }
 };
 
-/// Calls f(x) with m in layout 0..3: column-major, row-major, strided Map,
-/// transpose of a column-major matrix (a row-major expression).
-template <class S, class F>
-void with_layout(int layout, const ColMajor<S>& m, F&& f) {
+/// Calls f(x, y) with a and b both in layout 0..3: column-major, row-major,
+/// strided Map, transpose of a column-major matrix (a row-major expression).
+/// (Both in one layout: 4 instantiations per loss, not 16.)
+template <class A, class B, class F>
+void with_layout(int layout, const ColMajor<A>& a, const ColMajor<B>& b, F&& f) {
   switch (layout) {
-    case 0: f(m); break;
-    case 1: { const RowMajor<S> r = m; f(r); break; }
-    case 2: { const Strided<S> s(m); f(s.map()); break; }
-    default: { const ColMajor<S> t = m.transpose(); f(t.transpose()); break; }
+    case 0: f(a, b); break;
+    case 1: { const RowMajor<A> ra = a; const RowMajor<B> rb = b; f(ra, rb); break; }
+    case 2: { const Strided<A> sa(a); const Strided<B> sb(b); f(sa.map(), sb.map()); break; }
+    default: {
+      const ColMajor<A> ta = a.transpose();
+      const ColMajor<B> tb = b.transpose();
+      f(ta.transpose(), tb.transpose());
+      break;
+    }
   }
 }
 
