@@ -215,8 +215,11 @@ bool same_bits(const Eigen::DenseBase<A>& a, const Eigen::DenseBase<B>& b) {
     }
   return true;
 }
+/// Bitwise equality of two scalars (not an overload of same_bits: for two
+/// matrices of one type it would win over the DenseBase version).
 template <class S>
-bool same_bits(S a, S b) {
+bool same_scalar(S a, S b) {
+  static_assert(std::is_arithmetic_v<S>);
   return std::memcmp(&a, &b, sizeof(S)) == 0;
 }
 template <class S>
@@ -295,7 +298,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
   };
   S call_value{};
   agrees(attempt([&] { call_value = loss(pred, target, w...); }), "operator()");
-  if (!first.threw) FUZZ_CHECK(same_bits(call_value, value), "operator() != value()");
+  if (!first.threw) FUZZ_CHECK(same_scalar(call_value, value), "operator() != value()");
 
   typename P::PlainObject grad, hess;
   if constexpr (has_gradient) {
@@ -309,7 +312,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
            }),
            "value_and_gradient");
     if (!first.threw) {
-      FUZZ_CHECK(same_bits(fused_value, value), "fused value != value()");
+      FUZZ_CHECK(same_scalar(fused_value, value), "fused value != value()");
       FUZZ_CHECK(same_bits(fused_grad, grad), "fused gradient != gradient()");
       FUZZ_CHECK(grad.rows() == rows && grad.cols() == cols);
     }
@@ -321,7 +324,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     if (first.threw) {
       FUZZ_CHECK(out.untouched(), "a rejected call wrote its out-argument");
     } else {
-      FUZZ_CHECK(same_bits(out_value, value), "value_and_gradient(out) value != value()");
+      FUZZ_CHECK(same_scalar(out_value, value), "value_and_gradient(out) value != value()");
       FUZZ_CHECK(out.guards_intact(), "value_and_gradient(out) wrote outside its shape");
       FUZZ_CHECK(same_bits(out.map(), grad), "value_and_gradient(out) != gradient()");
     }
@@ -343,7 +346,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     if (first.threw) {
       FUZZ_CHECK(g.untouched() && h.untouched(), "a rejected call wrote its out-arguments");
     } else {
-      FUZZ_CHECK(same_bits(vgh, value), "value_gradient_hessian value != value()");
+      FUZZ_CHECK(same_scalar(vgh, value), "value_gradient_hessian value != value()");
       FUZZ_CHECK(g.guards_intact() && h.guards_intact(), "value_gradient_hessian wrote outside");
       FUZZ_CHECK(same_bits(g.map(), grad), "value_gradient_hessian gradient != gradient()");
       FUZZ_CHECK(same_bits(h.map(), hess), "value_gradient_hessian hessian != hessian_diagonal()");
@@ -376,7 +379,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
         FUZZ_CHECK(part.weight == static_cast<S>(n), "partial().weight is not the count of terms");
       }
       if (loss.reduction() == lossfn::Reduction::mean && part.weight == S(0))
-        FUZZ_CHECK(same_bits(value, S(0)), "a mean over zero weight is not 0");
+        FUZZ_CHECK(same_scalar(value, S(0)), "a mean over zero weight is not 0");
       if (decoded.moderate && facts.non_negative)
         FUZZ_CHECK((terms >= S(0)).all(), "a negative term from a non-negative loss");
     }
