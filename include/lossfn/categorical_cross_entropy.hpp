@@ -29,16 +29,30 @@ class CategoricalCrossEntropy : public detail::Rowwise<CategoricalCrossEntropy> 
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true, accepts_probabilities = true;
 
+  /// Probabilities outside [0, 1] (NaN included) are an error: checked for
+  /// every row by the driver before anything is written.
+  template <class PIn, class TIn>
+  void check_row(const PIn& pred, const TIn& target, Eigen::Index i) const {
+    using S = detail::compute_t<typename PIn::Scalar>;
+    for (Eigen::Index c = 0; c < pred.cols(); ++c) {
+      const S p = static_cast<S>(pred(i, c));
+      if (!(p >= S(0) && p <= S(1)))
+        detail::fail_value(name, detail::position("pred", i, c), p,
+                           "is outside [0, 1] (probabilities expected)");
+    }
+    if constexpr (!std::is_integral_v<typename TIn::Scalar>) {
+      for (Eigen::Index c = 0; c < pred.cols(); ++c) {
+        const S t = static_cast<S>(target(i, c));
+        if (!(t >= S(0) && t <= S(1)))
+          detail::fail_value(name, detail::position("target", i, c), t, "is outside [0, 1]");
+      }
+    }
+  }
+
   template <class Row>
   typename Row::Scalar row(const Row& r) const {
     using S = typename Row::Scalar;
     const Eigen::Index C = r.cols();
-    for (Eigen::Index c = 0; c < C; ++c) {
-      const S p = r.x(c);
-      if (!(p >= S(0) && p <= S(1)))
-        detail::fail_value(name, detail::position("pred", r.index(), c), p,
-                           "is outside [0, 1] (probabilities expected)");
-    }
     // One class's term and derivatives, for a target weight t.
     S value(0);
     auto add = [&](Eigen::Index c, S t) {
@@ -50,12 +64,6 @@ class CategoricalCrossEntropy : public detail::Rowwise<CategoricalCrossEntropy> 
       if constexpr (Row::order >= 2) r.hessian(c, unclamped ? S(t / p / p) : S(0));
     };
     if constexpr (Row::probabilities) {
-      for (Eigen::Index c = 0; c < C; ++c) {
-        const S t = r.target(c);
-        if (!(t >= S(0) && t <= S(1)))
-          detail::fail_value(name, detail::position("target", r.index(), c), t,
-                             "is outside [0, 1]");
-      }
       for (Eigen::Index c = 0; c < C; ++c) add(c, r.target(c));
     } else {
       for (Eigen::Index c = 0; c < C; ++c) {

@@ -283,6 +283,9 @@ class Rowwise : public LossApi<Derived> {
   bool ignored(long long) const { return false; }
   double class_weight_of(long long) const { return 1.0; }
   void check_shape(Index, Index) const {}
+  /// Validates row i's values before anything is written (default: nothing).
+  template <class PIn, class TIn>
+  void check_row(const PIn&, const TIn&, Index) const {}
 
   template <int Order, class P, class T, class W, class G, class H, class U>
   Partial<double> compute(const P& pred, const T& target,

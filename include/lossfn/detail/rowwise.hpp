@@ -111,6 +111,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     }
     denominator += weights.template operator()<double>(i, 0) * share;
   }
+  // Values a loss checks itself (CategoricalCrossEntropy's probabilities):
+  // all of them before the first write, so that a rejected call leaves every
+  // output as it was.
+  for (Index i = 0; i < rows; ++i) loss.check_row(pred, target, i);
   const bool mean = loss.reduction() == Reduction::mean;
   const bool empty = mean && denominator == 0;
   const double scale = (mean && !empty) ? 1.0 / denominator : 1.0;

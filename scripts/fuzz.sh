@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds lossfn's fuzz targets (tests/fuzz/fuzz_*.cpp) and runs them.
+#   bash scripts/fuzz.sh <seconds>   each target for that many seconds (new
+#                                    inputs go to build/fuzz/corpus/<target>;
+#                                    crashes to build/fuzz/crash-*)
+#   bash scripts/fuzz.sh smoke       each target once over its committed
+#                                    corpus (tests/fuzz/corpus/<target>): CI
+# With clang++-14 and its libFuzzer runtime: -fsanitize=fuzzer,address,undefined.
+# Without: g++ with ASan+UBSan and a main() that replays the corpus (smoke only).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:?usage: fuzz.sh <seconds>|smoke}"
+build="${FUZZ_BUILD_DIR:-$root/build/fuzz}"
+mkdir -p "$build"
+eigen="$(pkg-config --cflags eigen3 2>/dev/null || echo -isystem /usr/include/eigen3)"
+common=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+        -I"$root/include" $eigen)
+
+cxx="$(command -v clang++-14 || command -v clang++ || true)"
+libfuzzer=0
+if [ -n "$cxx" ] && echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
+     "$cxx" -x c++ -fsanitize=fuzzer - -o "$build/probe" 2>/dev/null; then
+  libfuzzer=1
+fi
+
+for src in "$root"/tests/fuzz/fuzz_*.cpp; do
+  target="$(basename "$src" .cpp)"
+  exe="$build/$target"
+  if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ "$root/tests/fuzz/fuzz_support.hpp" -nt "$exe" ] ||
+     [ -n "$(find "$root/include" -newer "$exe" -name '*.hpp' -print -quit)" ]; then
+    echo "building $target"
+    if ((libfuzzer)); then
+      "$cxx" "${common[@]}" -fsanitize=fuzzer,address,undefined "$src" -o "$exe"
+    else
+      g++ "${common[@]}" -fsanitize=address,undefined -DLOSSFN_FUZZ_REPLAY "$src" -o "$exe"
+    fi
+  fi
+  corpus="$root/tests/fuzz/corpus/$target"
+  if [ "$mode" = smoke ]; then
+    echo "smoke: $target over $corpus"
+    if ((libfuzzer)); then
+      (cd "$build" && "$exe" -runs=0 "$corpus")
+    else
+      "$exe" "$corpus"
+    fi
+  else
+    if ((!libfuzzer)); then echo "libFuzzer (clang++-14, libclang-rt-14-dev) is needed to fuzz" >&2; exit 1; fi
+    work="$build/corpus/$target"
+    mkdir -p "$work"
+    echo "fuzzing $target for $mode s"
+    (cd "$build" && "$exe" -max_total_time="$mode" -timeout=20 -rss_limit_mb=4096 \
+       -print_final_stats=1 "$work" "$corpus")
+  fi
+done
