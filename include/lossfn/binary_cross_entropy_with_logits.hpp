@@ -26,11 +26,12 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
   static constexpr const char* name = "BinaryCrossEntropyWithLogits";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true, per_column = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>
   static bool target_ok(const S& t) {
-    return t >= S(0) && t <= S(1);
+    return (t >= S(0)) & (t <= S(1));  // no branch: the driver checks whole arrays
   }
 
   /// One weight for every column.
@@ -69,19 +70,17 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
   template <int Order, class S>
   detail::Derivatives<S> evaluate(const S& x, const S& t, const S& pw) const {
     using detail::select;
-    using detail::sigmoid;
-    using detail::softplus;
+    const detail::Logistic<S> f = detail::logistic(x);  // softplus(±x), σ(±x)
     // Each product is 0 where its weight is 0, even against an infinite
     // softplus; a NaN x still propagates when both weights are 0 (pos_weight 0, t = 1).
     const S positive = pw * t, negative = S(1) - t;
-    const S value = select(positive == S(0), S(0), S(positive * softplus(S(-x)))) +
-                    select(negative == S(0), S(0), S(negative * softplus(x))) +
+    const S value = select(positive == S(0), S(0), S(positive * f.softplus_neg)) +
+                    select(negative == S(0), S(0), S(negative * f.softplus)) +
                     select(x != x, x, S(0));
     S first(0), second(0);
     if constexpr (Order >= 1) {
-      const S s = sigmoid(x), s_neg = sigmoid(S(-x));
-      first = negative * s - positive * s_neg;
-      if constexpr (Order >= 2) second = (positive + negative) * s * s_neg;
+      first = negative * f.sigmoid - positive * f.sigmoid_neg;
+      if constexpr (Order >= 2) second = (positive + negative) * f.sigmoid * f.sigmoid_neg;
     }
     return {value, first, second};
   }

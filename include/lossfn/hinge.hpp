@@ -28,6 +28,7 @@ class Hinge : public detail::Elementwise<Hinge> {
   static constexpr const char* name = "Hinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
 
   template <class S>
@@ -47,7 +48,7 @@ class Hinge : public detail::Elementwise<Hinge> {
   detail::Derivatives<S> evaluate(const S& f, const S& label) const {
     const S y = detail::signed_label(label);
     const S slack = static_cast<S>(margin_) - y * f;
-    const bool active = slack > S(0);
+    const auto active = slack > S(0);
     // 0, or NaN when f is NaN: it must propagate (0·f would also turn f = ±inf,
     // whose limits are finite, into NaN).
     const S nan_guard = detail::select(f != f, f, S(0));

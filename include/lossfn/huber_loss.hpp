@@ -21,6 +21,7 @@ class HuberLoss : public detail::Elementwise<HuberLoss> {
   static constexpr const char* name = "HuberLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The threshold δ > 0 between the quadratic and the linear part.
   HuberLoss& delta(double d) {

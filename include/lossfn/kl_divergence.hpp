@@ -25,6 +25,7 @@ class KLDivergence : public detail::Elementwise<KLDivergence> {
   static constexpr const char* name = "KLDivergence";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* target_rule =
       "is not a probability in [0, 1] (or, with log_target, a log-probability <= 0)";
 

@@ -15,12 +15,13 @@ class MeanAbsoluteError : public detail::Elementwise<MeanAbsoluteError> {
   static constexpr const char* name = "MeanAbsoluteError";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   template <int Order, class S>
   detail::Derivatives<S> evaluate(const S& p, const S& t) const {
     using std::abs;
     const S d = p - t;
-    const S sign = detail::select(d > S(0), S(1), detail::select(d < S(0), S(-1), S(d * 0)));
+    const S sign = detail::select(d > S(0), S(1), detail::select(d < S(0), S(-1), S(d * S(0))));
     return {abs(d), sign, S(0)};
   }
 };

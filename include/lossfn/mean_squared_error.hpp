@@ -14,6 +14,7 @@ class MeanSquaredError : public detail::Elementwise<MeanSquaredError> {
   static constexpr const char* name = "MeanSquaredError";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   template <int Order, class S>
   detail::Derivatives<S> evaluate(const S& p, const S& t) const {

@@ -31,6 +31,7 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
   static constexpr const char* name = "PoissonNLLLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* pred_rule = "is negative (a rate, since log_input is false)";
   static constexpr const char* target_rule = "is not a count >= 0";
 

@@ -21,6 +21,7 @@ class QuantileLoss : public detail::Elementwise<QuantileLoss> {
   static constexpr const char* name = "QuantileLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The quantile q ∈ (0, 1) to estimate.
   QuantileLoss& quantile(double q) {

@@ -105,6 +105,7 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
  private:
   struct Squares : detail::Elementwise<Squares> {
     static constexpr const char* name = "RootMeanSquaredError";
+    static constexpr bool vectorized = true;
     template <int Order, class S>
     detail::Derivatives<S> evaluate(const S& p, const S& t) const {
       return MeanSquaredError().evaluate<Order>(p, t);

@@ -24,6 +24,7 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
   static constexpr const char* name = "SmoothL1Loss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The width β >= 0 of the quadratic part; 0 makes this MeanAbsoluteError.
   SmoothL1Loss& beta(double b) {

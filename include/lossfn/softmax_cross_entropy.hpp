@@ -57,11 +57,10 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
       if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
     }
     if constexpr (Row::order >= 1) {
-      for (Eigen::Index c = 0; c < C; ++c) {
-        const S s = lse.softmax(r.x(c));
+      detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& s) {
         r.gradient(c, total * s - target_weight(c));
         if constexpr (Row::order >= 2) r.hessian(c, total * s * lse.complement(c, r.x(c)));
-      }
+      });
     }
     return value;
   }

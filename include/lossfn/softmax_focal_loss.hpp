@@ -36,7 +36,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     using S = typename Row::Scalar;
     using std::exp;
     using std::expm1;
-    const Eigen::Index C = r.cols(), y = r.label();
+    const Eigen::Index y = r.label();
     const S g = static_cast<S>(gamma_);
     const detail::LogSumExp<S> lse = detail::log_sum_exp(r);
     const S log_sy = lse.log_softmax(r.x(y));
@@ -44,8 +44,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     const S factor = this->template class_weight<S>(y) * detail::power(q, g);
     const bool saturated = q == S(0) && gamma_ > 0;
     if constexpr (Row::order >= 1) {
-      for (Eigen::Index c = 0; c < C; ++c) {
-        const S sc = lse.softmax(r.x(c));
+      detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& sc) {
         const S is_y = c == y ? S(1) : S(0);
         const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
         const S dls = is_y - sc;
@@ -58,7 +57,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
                           S(2) * g * rc * dls - sc * lse.complement(c, r.x(c));
           r.hessian(c, saturated ? S(0) : S(-factor * inner));
         }
-      }
+      });
     }
     return saturated ? S(0) : S(-factor * log_sy);
   }

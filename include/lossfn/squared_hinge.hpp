@@ -19,6 +19,7 @@ class SquaredHinge : public detail::Elementwise<SquaredHinge> {
   static constexpr const char* name = "SquaredHinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
 
   template <class S>

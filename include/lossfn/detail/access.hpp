@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <cstddef>
 #include <type_traits>
 
 #include "format.hpp"
@@ -34,6 +35,23 @@ using compute_t = std::conditional_t<is_half<S>::value, float, S>;
 template <class S>
 using accumulate_t = double;
 
+/// x's data if coefficient (i, j) sits at data[i·cols + j] (row_major) or
+/// data[j·rows + i] (column-major order): one contiguous run in that order,
+/// as a plain object or a Map without strides gives. Else nullptr.
+template <class X>
+auto linear_data(const X& x, bool row_major) {
+  using Pointer = std::conditional_t<(Eigen::internal::traits<X>::Flags & Eigen::LvalueBit) != 0,
+                                     typename X::Scalar*, const typename X::Scalar*>;
+  if constexpr ((Eigen::internal::traits<X>::Flags & Eigen::DirectAccessBit) != 0) {
+    const Index r = x.rows(), c = x.cols(), rs = x.rowStride(), cs = x.colStride();
+    const bool contiguous = row_major ? (c <= 1 || cs == 1) && (r <= 1 || rs == c)
+                                      : (r <= 1 || rs == 1) && (c <= 1 || cs == r);
+    return contiguous ? const_cast<Pointer>(x.data()) : Pointer(nullptr);
+  } else {
+    return Pointer(nullptr);
+  }
+}
+
 /// Read access to an input expression by (row, column), whatever its storage
 /// order, strides or kind. An expensive expression (a product such as
 /// `W * x + b`) is evaluated once into a temporary; a plain object, Map, Block
@@ -57,6 +75,10 @@ class Input {
   Index cols() const { return nested_.cols(); }
   Index size() const { return nested_.size(); }
   decltype(auto) operator()(Index i, Index j) const { return eval_.coeff(i, j); }
+  /// The data as one contiguous run in the given order, or nullptr (linear_data).
+  const Scalar* linear(bool in_row_major) const {
+    return linear_data(static_cast<const Plain&>(nested_), in_row_major);
+  }
 };
 
 /// Write access to a caller's output: any writable dense object (Matrix,
@@ -108,12 +130,15 @@ struct Output {
     out->coeffRef(i, j) = static_cast<typename G::Scalar>(v);
   }
   auto get(Index i, Index j) const { return out->coeff(i, j); }
+  /// The data as one contiguous run in the given order, or nullptr (linear_data).
+  auto linear(bool in_row_major) const { return linear_data(*out, in_row_major); }
 };
 template <>
 struct Output<None> {
   None* out;
   template <class V>
   void set(Index, Index, const V&) const {}
+  std::nullptr_t linear(bool) const { return nullptr; }
 };
 
 /// Sample weights: pred's shape, or a column of N broadcast along each row.

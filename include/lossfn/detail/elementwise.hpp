@@ -6,7 +6,12 @@
 // weights, the reduction and the outputs.
 #pragma once
 
+#include <algorithm>
+#include <type_traits>
+
 #include "access.hpp"
+#include "packet.hpp"
+#include "reduce.hpp"
 #include "../core.hpp"
 
 namespace lossfn::detail {
@@ -61,6 +66,24 @@ void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target
           fail_value(Loss::name, position("target", i, j), t, Loss::target_rule);
       }
     };
+    // Contiguous data first, without branches (a data-dependent branch per
+    // coefficient, such as Hinge's y == 1 || y == -1 || y == 0 on random
+    // labels, costs more than the loss itself): all good is the common case.
+    constexpr bool order = Input<P>::row_major;
+    const auto* p = pred.linear(order);
+    const auto* t = target.linear(order);
+    if ((p || !check_pred) && (t || !check_target)) {
+      const Index n = pred.size();
+      unsigned bad = 0;
+      for (Index k = 0; k < n && bad == 0; k += 256) {
+        const Index end = std::min(n, k + 256);
+        for (Index q = k; q < end; ++q) {
+          if constexpr (check_pred) bad |= loss.pred_ok(p[q]) ? 0u : 1u;
+          if constexpr (check_target) bad |= loss.target_ok(t[q]) ? 0u : 1u;
+        }
+      }
+      if (bad == 0) return;
+    }
     // In pred's storage order, as the computing pass goes: the first bad
     // coefficient it would meet is the one reported.
     if constexpr (Input<P>::row_major) {
@@ -73,9 +96,95 @@ void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target
   }
 }
 
+/// The loss's derivatives at (p, t), with its per-column parameter if it has one.
+template <int Order, class Loss, class X>
+Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
+  if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
+  else return loss.template evaluate<Order>(p, t);
+}
+
+/// The SIMD kernel: the terms of coefficients [begin, end) of contiguous
+/// pred and target, one packet at a time through the loss's own
+/// evaluate<Order> on Vec<S>; store(k, n, d) writes the derivatives of
+/// coefficients k .. k + n. Returns the terms' sum.
+/// Float terms are summed four to a lane in float, then in double per lane;
+/// the lanes are added in lane order, so the result is a function of the
+/// data and the packet width only (never of the outputs' layout). The last
+/// partial packet is evaluated on a padded copy (zeros: a finite point of
+/// every loss's domain), so every coefficient goes through the same packet
+/// code wherever it sits.
+template <int Order, class Loss, class S, class Store>
+double packet_range(const Loss& loss, const S* p, const S* t, Index begin, Index end,
+                    S parameter, const Store& store) {
+  using V = Vec<S>;
+  constexpr Index W = V::size;
+  const V vparameter(parameter);
+  double lanes[W] = {};
+  auto flush = [&lanes](const V& a) {
+    S buffer[W];
+    a.store(buffer);
+    for (Index l = 0; l < W; ++l) lanes[l] += static_cast<double>(buffer[l]);
+  };
+  auto step = [&](Index k, V& acc) {
+    const Derivatives<V> d = evaluate_at<Order>(loss, V::load(p + k), V::load(t + k), vparameter);
+    acc += d.value;
+    store(k, W, d);
+  };
+  Index k = begin;
+  for (; k + 4 * W <= end; k += 4 * W) {
+    V a0(0), a1(0);
+    step(k, a0);
+    step(k + W, a1);
+    step(k + 2 * W, a0);
+    step(k + 3 * W, a1);
+    flush(a0 + a1);
+  }
+  for (; k + W <= end; k += W) {
+    V a(0);
+    step(k, a);
+    flush(a);
+  }
+  double sum = 0;
+  for (Index l = 0; l < W; ++l) sum += lanes[l];
+  if (k < end) {
+    const Index n = end - k;
+    S pb[W] = {}, tb[W] = {}, ub[W];
+    std::copy(p + k, p + end, pb);
+    std::copy(t + k, t + end, tb);
+    const Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
+    d.value.store(ub);
+    for (Index l = 0; l < n; ++l) sum += static_cast<double>(ub[l]);
+    store(k, n, d);
+  }
+  return sum;
+}
+
+/// Whether a call may take the SIMD path, as far as types tell: the loss has
+/// a packet evaluate (Loss::vectorized), S has packets in this build, pred
+/// and target hold S, and there are no sample weights. (Outputs of any kind
+/// are written from the packets.)
+template <class Loss, class S, class P, class T, class W>
+constexpr bool packet_types() {
+  return Loss::vectorized && has_packet<S> && std::is_same_v<typename P::Scalar, S> &&
+         std::is_same_v<typename T::Scalar, S> && !has_weights<W>;
+}
+
+/// An output's data as S*, if it is one contiguous run of S in that order; else nullptr.
+template <class S, class O>
+S* direct_data(const O& out, bool row_major) {
+  if constexpr (std::is_same_v<decltype(out.linear(row_major)), S*>) return out.linear(row_major);
+  else return nullptr;
+}
+
 /// Runs an element-wise loss over pred and target. Returns the reduction's
 /// sum and denominator; writes the requested outputs, already scaled so that
 /// they are derivatives of the value the loss's reduction returns.
+///
+/// Traversal: pred's storage order, cut into blocks of block_size
+/// coefficients (reduce.hpp: the sum is the same for any thread count). When
+/// pred and target are each one contiguous run in that order, without
+/// weights, a block runs through the SIMD kernel; otherwise through
+/// the scalar loop below, which stays the reference.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
 Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& target_expr,
                                 const Request<W, G, H, U>& request) {
@@ -103,7 +212,75 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   Output<U> terms{request.terms};
   if constexpr (wanted<U>) request.terms->resize(rows, cols);
 
-  double sum = 0;
+  constexpr bool row_major = Input<P>::row_major;
+  const Index size = rows * cols;
+  const Index line = row_major ? cols : rows;  // coefficients per line of the traversal
+  const Index blocks = (size + block_size - 1) / block_size;
+
+  if constexpr (packet_types<Loss, S, P, T, W>()) {
+    const S* p = pred.linear(row_major);
+    const S* t = target.linear(row_major);
+    // Outputs in the same contiguous order take whole packets; any other
+    // output (a Block, a strided Map, the other storage order) is written
+    // coefficient by coefficient from the same packets, so that the value
+    // and the derivatives never depend on where they are written.
+    S* const g = direct_data<S>(gradient, row_major);
+    S* const h = direct_data<S>(hessian, row_major);
+    S* const u = direct_data<S>(terms, row_major);
+    using V = Vec<S>;
+    const V vscale(scale);
+    auto put = [&](const auto& out, S* direct, Index k, Index n, const V& v) {
+      if (direct && n == V::size) {
+        v.store(direct + k);
+        return;
+      }
+      S buffer[V::size];
+      v.store(buffer);
+      if (direct) {
+        std::copy(buffer, buffer + n, direct + k);
+        return;
+      }
+      for (Index l = 0; l < n; ++l) {
+        const Index outer = (k + l) / line, inner = (k + l) % line;
+        if (row_major) out.set(outer, inner, buffer[l]);
+        else out.set(inner, outer, buffer[l]);
+      }
+    };
+    auto store = [&](Index k, Index n, const Derivatives<V>& d) {
+      if constexpr (wanted<U>) put(terms, u, k, n, d.value);
+      if constexpr (Order >= 1) put(gradient, g, k, n, V(vscale * d.first));
+      if constexpr (Order >= 2) put(hessian, h, k, n, V(vscale * d.second));
+    };
+    // A per-column parameter is one packet broadcast along a run: the same
+    // for all columns, or, in column-major order, one per column.
+    bool uniform = true;
+    S parameter = S(0);
+    if constexpr (Loss::per_column) {
+      parameter = cols > 0 ? loss.template column_parameter<S>(0) : S(0);
+      for (Index j = 1; j < cols && uniform; ++j)
+        uniform = loss.template column_parameter<S>(j) == parameter;
+    }
+    if (p && t && !empty && (uniform || !row_major)) {
+      const double sum = sum_blocks(blocks, size, [&](Index b) {
+        const Index begin = b * block_size, end = std::min(size, begin + block_size);
+        if constexpr (Loss::per_column) {
+          if (!uniform) {  // column-major, one parameter per column: a run per column
+            double s = 0;
+            for (Index k = begin; k < end;) {
+              const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
+              s += packet_range<Order>(loss, p, t, k, stop, loss.template column_parameter<S>(j),
+                                       store);
+              k = stop;
+            }
+            return s;
+          }
+        }
+        return packet_range<Order>(loss, p, t, begin, end, parameter, store);
+      });
+      return Partial<double>{sum, denominator, loss.reduction()};
+    }
+  }
+
   auto visit = [&](Index i, Index j) {
     const S p = static_cast<S>(pred(i, j));
     const S t = static_cast<S>(target(i, j));
@@ -114,7 +291,6 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       d = loss.template evaluate<Order>(p, t);
     const S w = weights.template operator()<S>(i, j);
     const S term = has_weights<W> ? S(w * d.value) : d.value;
-    sum += static_cast<double>(term);
     terms.set(i, j, term);
     if constexpr (Order >= 1) {
       const S g = empty ? S(0) : S(scale * w * d.first);
@@ -124,14 +300,22 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       const S h = empty ? S(0) : S(scale * w * d.second);
       hessian.set(i, j, h);
     }
+    return static_cast<double>(term);
   };
-  if constexpr (Input<P>::row_major) {
-    for (Index i = 0; i < rows; ++i)
-      for (Index j = 0; j < cols; ++j) visit(i, j);
-  } else {
-    for (Index j = 0; j < cols; ++j)
-      for (Index i = 0; i < rows; ++i) visit(i, j);
-  }
+  const double sum = sum_blocks(blocks, size, [&](Index b) {
+    Index k = b * block_size;
+    const Index end = std::min(size, k + block_size);
+    Index outer = k / line, inner = k % line;
+    double s = 0;
+    for (; k < end; ++k) {
+      s += row_major ? visit(outer, inner) : visit(inner, outer);
+      if (++inner == line) {
+        inner = 0;
+        ++outer;
+      }
+    }
+    return s;
+  });
   return Partial<double>{sum, denominator, loss.reduction()};
 }
 

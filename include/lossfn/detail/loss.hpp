@@ -213,6 +213,9 @@ class Elementwise : public LossApi<Derived> {
  public:
   static constexpr bool row_wise = false;
   static constexpr bool per_column = false;  // true: evaluate takes a per-column parameter
+  /// true: evaluate<Order> also compiles for packets (detail::Vec), and the
+  /// driver runs it on SIMD lanes where the layout allows.
+  static constexpr bool vectorized = false;
   static constexpr const char* pred_rule = "";
   static constexpr const char* target_rule = "";
 

@@ -18,15 +18,16 @@ inline S select(bool c, const S& a, const S& b) {
 }
 
 /// max/min that propagate a NaN in `a` (std::fmax would drop it).
+/// Written with select() so that the same line serves SIMD lanes.
 template <class S>
 inline S max_nan(const S& a, const S& b) {
-  return (a < b) ? b : a;
+  return select(a < b, b, a);
 }
 
 /// min that propagates a NaN in `a`, like max_nan.
 template <class S>
 inline S min_nan(const S& a, const S& b) {
-  return (b < a) ? b : a;
+  return select(b < a, b, a);
 }
 
 /// 0, or NaN where x is NaN: added to a result that a select() or a clamp
@@ -70,6 +71,14 @@ inline S tanh(const S& x) {
   return tanh(x);
 }
 
+/// log1p(e) for e ∈ [0, 1]: the tail log(1 + exp(−|x|)) of softplus. std::
+/// for scalars; packets have their own (packet.hpp), cheaper than a general log1p.
+template <class S>
+inline S log1p_unit(const S& e) {
+  using std::log1p;
+  return log1p(e);
+}
+
 /// softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)).
 /// No overflow for any x; relative error a few ulp (log1p is accurate where
 /// exp(-|x|) is tiny, so softplus(-30) = 9.4e-14 keeps all its digits).
@@ -78,7 +87,7 @@ inline S softplus(const S& x) {
   using std::exp;
   using std::log1p;
   using std::abs;
-  return max_nan(x, S(0)) + log1p(exp(-abs(x)));
+  return max_nan(x, S(0)) + log1p_unit(S(exp(S(-abs(x)))));
 }
 
 /// log(sigmoid(x)) = -softplus(-x).
@@ -97,6 +106,29 @@ inline S sigmoid(const S& x) {
   const S e = exp(-abs(x));  // in (0, 1]: never overflows
   const S r = S(1) / (S(1) + e);
   return select(x >= S(0), r, S(e * r));
+}
+
+/// softplus(±x) and sigmoid(±x) together, from one exp and one log1p (the
+/// losses on logits need all four): the same formulas, and the same bits, as
+/// softplus() and sigmoid() above, which compute exp(−|x|) twice each.
+template <class S>
+struct Logistic {
+  S softplus;      // softplus(x)
+  S softplus_neg;  // softplus(−x)
+  S sigmoid;       // σ(x)
+  S sigmoid_neg;   // σ(−x) = 1 − σ(x) without cancellation
+};
+template <class S>
+inline Logistic<S> logistic(const S& x) {
+  using std::abs;
+  using std::exp;
+  using std::log1p;
+  const S e = exp(S(-abs(x)));  // in (0, 1]: never overflows
+  const S tail = log1p_unit(e);
+  const S r = S(1) / (S(1) + e), er = e * r;
+  const auto positive = x >= S(0);
+  return {max_nan(x, S(0)) + tail, max_nan(S(-x), S(0)) + tail, select(positive, r, er),
+          select(x <= S(0), r, er)};
 }
 
 /// max(log(p), -100): PyTorch's clamp for BCELoss, so that log(0) is -100, not -inf.

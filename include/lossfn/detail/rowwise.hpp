@@ -7,6 +7,7 @@
 // reduction's denominator, traversal and the outputs.
 #pragma once
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -23,14 +24,18 @@ class RowView {
   using Scalar = S;
 
   RowView(const PIn& pred, const TIn& target, Index i, Index label, S scale, Output<G> g,
-          Output<H> h)
-      : pred_(pred), target_(target), i_(i), label_(label), scale_(scale), g_(g), h_(h) {}
+          Output<H> h, const S* data)
+      : pred_(pred), target_(target), i_(i), label_(label), scale_(scale), g_(g), h_(h),
+        data_(data ? data + i * pred.cols() : nullptr) {}
 
   Index cols() const { return pred_.cols(); }
   /// The row's index in pred (for error messages).
   Index index() const { return i_; }
   /// The prediction of class c.
   S x(Index c) const { return static_cast<S>(pred_(i_, c)); }
+  /// The row's C predictions as one contiguous run (x(c) is data()[c]), or
+  /// nullptr: for SIMD along the row (detail/softmax.hpp).
+  const S* data() const { return data_; }
   /// The class index (class-index targets).
   Index label() const { return label_; }
   /// The target probability of class c (probability targets).
@@ -47,6 +52,7 @@ class RowView {
   S scale_;
   Output<G> g_;
   Output<H> h_;
+  const S* data_;
 };
 
 template <class T>
@@ -124,9 +130,14 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   Output<U> terms{request.terms};
   if constexpr (wanted<U>) request.terms->resize(rows, 1);
 
-  // Pass 2: each row's term and derivatives.
-  double sum = 0;
-  for (Index i = 0; i < rows; ++i) {
+  // Rows that are contiguous runs of S (row-major storage) are offered to
+  // the loss for SIMD along the row.
+  const S* row_data = nullptr;
+  if constexpr (std::is_same_v<typename P::Scalar, S>) row_data = pred.linear(true);
+
+  // Pass 2: each row's term and derivatives, in blocks of rows (reduce.hpp:
+  // the sum is the same for any thread count).
+  auto visit = [&](Index i) -> double {
     Index y = 0;
     bool skip = false;
     if constexpr (indices) {
@@ -143,17 +154,25 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       }
       if (skip) {
         terms.set(i, 0, S(0));
-        continue;
+        return 0.0;
       }
     }
     const S row_scale = empty ? S(0) : S(static_cast<S>(scale) * w);
     RowView<Order, S, Input<P>, Input<T>, G, H> view(pred, target, i, y, row_scale, gradient,
-                                                     hessian);
+                                                     hessian, row_data);
     const S term = loss.row(view);
     const S weighted = has_weights<W> ? S(w * term) : term;
-    sum += static_cast<double>(weighted);
     terms.set(i, 0, weighted);
-  }
+    return static_cast<double>(weighted);
+  };
+  const Index rows_per_block = std::max<Index>(1, block_size / std::max<Index>(cols, 1));
+  const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
+  const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
+    const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
+    double s = 0;
+    for (Index i = first; i < last; ++i) s += visit(i);
+    return s;
+  });
   return Partial<double>{sum, denominator, loss.reduction()};
 }
 

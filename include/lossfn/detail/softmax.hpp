@@ -1,11 +1,13 @@
 // lossfn — log-softmax of one row, shared by the softmax losses.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <Eigen/Core>
 #include <limits>
 
 #include "math.hpp"
+#include "packet.hpp"
 
 namespace lossfn::detail {
 
@@ -45,9 +47,65 @@ struct LogSumExp {
   }
 };
 
+/// log_sum_exp of a contiguous row of at least one packet, on SIMD lanes:
+/// the same passes as the scalar version below (the maximum and its first
+/// index; then Σ exp(x_c − m) over c ≠ argmax), each lane summing its own
+/// columns, the lanes then added in order. false if the row holds NaN or
+/// +inf (the scalar version handles those limits).
+template <class S>
+bool log_sum_exp_packets(const S* x, Eigen::Index C, LogSumExp<S>& out) {
+  using V = Vec<S>;
+  constexpr Eigen::Index W = V::size;
+  constexpr S inf = std::numeric_limits<S>::infinity();
+  V vmax(-inf);
+  Mask<S> special = V(0) != V(0);  // all false
+  Eigen::Index c = 0;
+  for (; c + W <= C; c += W) {
+    const V v = V::load(x + c);
+    special = special || v != v || v == V(inf);
+    vmax = select(vmax < v, v, vmax);
+  }
+  S lanes[W];
+  vmax.store(lanes);
+  S m = lanes[0];
+  for (Eigen::Index l = 1; l < W; ++l) m = lanes[l] > m ? lanes[l] : m;
+  bool bad = false;
+  for (; c < C; ++c) {
+    bad = bad || x[c] != x[c] || x[c] == inf;
+    if (x[c] > m) m = x[c];
+  }
+  select(special, V(1), V(0)).store(lanes);
+  for (Eigen::Index l = 0; l < W; ++l) bad = bad || lanes[l] != S(0);
+  if (bad || m == -inf) return false;
+  Eigen::Index argmax = 0;
+  while (x[argmax] != m) ++argmax;
+  // Σ exp(x_c − m) for c ≠ argmax: the argmax's lane adds exactly 0.
+  const V vm(m);
+  V sum(0), index(0);
+  for (Eigen::Index l = 0; l < W; ++l) lanes[l] = static_cast<S>(l);
+  const V lane_index = V::load(lanes), step(static_cast<S>(W)), skip(static_cast<S>(argmax));
+  index = lane_index;
+  for (c = 0; c + W <= C; c += W) {
+    sum += select(index == skip, V(0), exp(V(V::load(x + c) - vm)));
+    index += step;
+  }
+  sum.store(lanes);
+  S rest(0);
+  for (Eigen::Index l = 0; l < W; ++l) rest += lanes[l];
+  for (; c < C; ++c)
+    if (c != argmax) rest += exp(S(x[c] - m));
+  out = {m, log(S(1) + rest), rest, argmax};
+  return true;
+}
+
 template <class Row>
 LogSumExp<typename Row::Scalar> log_sum_exp(const Row& row) {
   using S = typename Row::Scalar;
+  if constexpr (has_packet<S>) {
+    LogSumExp<S> fast;
+    if (row.data() && row.cols() >= Vec<S>::size && log_sum_exp_packets(row.data(), row.cols(), fast))
+      return fast;
+  }
   using std::exp;
   using std::log;
   constexpr S inf = std::numeric_limits<S>::infinity();
@@ -76,6 +134,35 @@ LogSumExp<typename Row::Scalar> log_sum_exp(const Row& row) {
   // log(1 + rest) as before (PyTorch's rounding of the log-sum, which the
   // reference values of log-softmax carry); rest itself serves complement().
   return {m, log(S(1) + rest), rest, argmax};
+}
+
+/// Calls f(c, softmax_c) for c = 0 .. C − 1, in order. The exponentials of a
+/// contiguous row with a finite maximum are taken on SIMD lanes, a chunk of
+/// 256 columns at a time into a buffer on the stack (packet exp: ≤ 2 ulp,
+/// detail/packet.hpp); any other row goes through lse.softmax one by one.
+template <class Row, class F>
+void for_each_softmax(const LogSumExp<typename Row::Scalar>& lse, const Row& row, F&& f) {
+  using S = typename Row::Scalar;
+  const Eigen::Index C = row.cols();
+  if constexpr (has_packet<S>) {
+    const S* x = row.data();
+    if (x && (lse.max - lse.max) == S(0)) {  // finite max (a NaN row fails too)
+      using V = Vec<S>;
+      constexpr Eigen::Index chunk = 256;
+      S s[chunk];
+      const V m(lse.max), log_sum(lse.log_sum);
+      for (Eigen::Index first = 0; first < C; first += chunk) {
+        const Eigen::Index n = std::min(chunk, C - first);
+        Eigen::Index k = 0;
+        for (; k + V::size <= n; k += V::size)
+          exp(V(V(V::load(x + first + k) - m) - log_sum)).store(s + k);
+        for (; k < n; ++k) s[k] = lse.softmax(x[first + k]);
+        for (k = 0; k < n; ++k) f(first + k, s[k]);
+      }
+      return;
+    }
+  }
+  for (Eigen::Index c = 0; c < C; ++c) f(c, lse.softmax(row.x(c)));
 }
 
 }  // namespace lossfn::detail

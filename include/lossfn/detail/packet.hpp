@@ -1,0 +1,160 @@
+// lossfn — SIMD lanes for the losses' formulas, through Eigen's packet math.
+//
+// Vec<S> wraps one Eigen packet of S (SSE2's 4 floats, AVX's 8, AVX-512's 16:
+// whatever the consumer compiles for) with the arithmetic, comparisons and
+// constructors a loss's `evaluate` uses, so that the same templated body runs
+// on scalars and on packets: `S(2) * d`, `select(d > S(0), a, b)`,
+// `detail::exp(x)` compile for both. Comparisons give a Mask, which select()
+// takes; `if (mask)` does not compile, which is the point: a loss whose
+// formula branches on a value cannot be vectorized by accident.
+//
+// Which of Eigen 3.4's packet functions are really vectorized (x86-64,
+// checked in Eigen/src/Core/arch/{SSE,AVX,AVX512}/PacketMath.h):
+//   float:  pexp, plog, plog1p, pexpm1 (SSE2, AVX, AVX-512); ptanh only
+//           with EIGEN_FAST_MATH.
+//   double: pexp, plog (SSE2, AVX, AVX-512); no plog1p, pexpm1, ptanh: the
+//           generic versions call std:: on a packet and do not compile.
+// So log1p is written here once, for both, from plog (Kahan's trick).
+#pragma once
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+
+#include "math.hpp"
+
+namespace lossfn::detail {
+
+namespace pk = Eigen::internal;
+
+/// Whether S has a packet of more than one lane in this build.
+template <class S>
+constexpr bool has_packet =
+    (std::is_same_v<S, float> || std::is_same_v<S, double>)&&pk::packet_traits<S>::Vectorizable &&
+    (pk::packet_traits<S>::size > 1);
+
+template <class S>
+struct Mask;
+
+/// One packet of S, with value semantics and the operators of S.
+template <class S>
+struct Vec {
+  using Packet = typename pk::packet_traits<S>::type;
+  using Scalar = S;
+  static constexpr int size = pk::unpacket_traits<Packet>::size;
+  Packet p;
+
+  Vec() = default;
+  explicit Vec(const Packet& packet) : p(packet) {}
+  /// Broadcast: `S(2)`, `static_cast<S>(option)`.
+  template <class A, class = std::enable_if_t<std::is_arithmetic_v<A>>>
+  explicit Vec(A a) : p(pk::pset1<Packet>(static_cast<S>(a))) {}
+
+  static Vec load(const S* from) { return Vec(pk::ploadu<Packet>(from)); }
+  void store(S* to) const { pk::pstoreu(to, p); }
+
+  friend Vec operator+(const Vec& a, const Vec& b) { return Vec(pk::padd(a.p, b.p)); }
+  friend Vec operator-(const Vec& a, const Vec& b) { return Vec(pk::psub(a.p, b.p)); }
+  friend Vec operator*(const Vec& a, const Vec& b) { return Vec(pk::pmul(a.p, b.p)); }
+  friend Vec operator/(const Vec& a, const Vec& b) { return Vec(pk::pdiv(a.p, b.p)); }
+  friend Vec operator-(const Vec& a) { return Vec(pk::pnegate(a.p)); }
+  Vec& operator+=(const Vec& b) { return *this = *this + b; }
+  Vec& operator-=(const Vec& b) { return *this = *this - b; }
+  Vec& operator*=(const Vec& b) { return *this = *this * b; }
+
+  // IEEE comparisons, lane by lane: false wherever a lane is NaN, except !=.
+  friend Mask<S> operator<(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_lt(a.p, b.p)}; }
+  friend Mask<S> operator<=(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_le(a.p, b.p)}; }
+  friend Mask<S> operator>(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_lt(b.p, a.p)}; }
+  friend Mask<S> operator>=(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_le(b.p, a.p)}; }
+  friend Mask<S> operator==(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_eq(a.p, b.p)}; }
+  friend Mask<S> operator!=(const Vec& a, const Vec& b) { return !(a == b); }
+};
+
+/// The lanes where a comparison holds (all bits set), as Eigen's pcmp_* give them.
+template <class S>
+struct Mask {
+  typename Vec<S>::Packet m;
+  friend Mask operator&&(const Mask& a, const Mask& b) { return Mask{pk::pand(a.m, b.m)}; }
+  friend Mask operator||(const Mask& a, const Mask& b) { return Mask{pk::por(a.m, b.m)}; }
+  friend Mask operator!(const Mask& a) { return Mask{pk::pandnot(pk::ptrue(a.m), a.m)}; }
+};
+
+template <class S>
+inline Vec<S> select(const Mask<S>& c, const Vec<S>& a, const Vec<S>& b) {
+  return Vec<S>(pk::pselect(c.m, a.p, b.p));
+}
+
+template <class S>
+inline Vec<S> abs(const Vec<S>& x) {
+  return Vec<S>(pk::pabs(x.p));
+}
+
+/// exp, from Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
+/// polynomial in r for float, a Padé approximant for double): ≤ 2 ulp with
+/// SSE2, ≤ 4 ulp in float with AVX-512 and FMA (driver_packet_test, against
+/// std::exp over [−87, 88] in float and [−707, 709] in double). pexp clamps its argument to ±88.723 (float) /
+/// ±709.784 (double), so beyond that it would return a finite number; here
+/// lanes above log(max) are +inf, and lanes below −88.72 / −709.78 are 0
+/// instead of a subnormal: an absolute error below 3e-39 (float) / 3e-308
+/// (double), and the exact limits at ±inf. NaN propagates.
+template <class S>
+inline Vec<S> exp(const Vec<S>& x) {
+  constexpr bool single = std::is_same_v<S, float>;
+  const Vec<S> lo(single ? -88.72 : -709.78), hi(single ? 88.7228394 : 709.782712893384);
+  const Vec<S> e(pk::pexp(x.p));
+  return select(x < lo, Vec<S>(0), select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), e));
+}
+
+/// log, from Eigen's plog (Cephes): ≤ 2 ulp (driver_packet_test); log(0) =
+/// −inf, log(x < 0) and log(NaN) = NaN, log(+inf) = +inf. plog takes a
+/// subnormal for 0's neighbourhood; such lanes are scaled into the normal
+/// range first (x·2^24 or x·2^54) and the scale's log subtracted after.
+template <class S>
+inline Vec<S> log(const Vec<S>& x) {
+  constexpr bool single = std::is_same_v<S, float>;
+  const Vec<S> scale(single ? 16777216.0 : 18014398509481984.0);  // 2^24, 2^54
+  const Vec<S> log_scale(single ? 16.635532333438687 : 37.429947750237046);
+  const Mask<S> subnormal = x < Vec<S>(std::numeric_limits<S>::min()) && x > Vec<S>(0);
+  const Vec<S> r(pk::plog(select(subnormal, x * scale, x).p));
+  return select(subnormal, r - log_scale, r);
+}
+
+/// log1p(x) = log(u)·x/(u − 1) with u = 1 + x rounded (Kahan): the division
+/// cancels u's rounding error, so the result is within a few ulp of log(1 + x)
+/// (≤ 4 ulp measured over [−0.999, 1e6] and x ∈ [1e-30, 1e-3]; exact x where
+/// u rounds to 1). Eigen's plog1p does this for float only; written once here
+/// for both. log1p(+inf) = +inf, log1p(−1) = −inf.
+template <class S>
+inline Vec<S> log1p(const Vec<S>& x) {
+  const Vec<S> one(1);
+  const Vec<S> u = one + x;
+  const Vec<S> log_u = log(u);
+  const Vec<S> large = x * (log_u / (u - one));
+  return select(u == one || log_u == u, select(u == one, x, log_u), large);
+}
+
+/// log1p(e) for e ∈ [0, 1] (softplus's tail log(1 + exp(−|x|))), without a
+/// log: with u = e/(2 + e) ∈ [0, 1/3], log1p(e) = 2·atanh(u) = 2u·Σ u^2k/(2k+1),
+/// summed to u^13 in float, u^31 in double, where the next term is below
+/// half an ulp (u² ≤ 1/9). Within 2 ulp of std::log1p (driver_packet_test);
+/// log1p_unit(0) = 0 exactly, NaN propagates. About 4× cheaper than log1p.
+template <class S>
+inline Vec<S> log1p_unit(const Vec<S>& e) {
+  using V = Vec<S>;
+  const V u = e / (V(2) + e), u2 = u * u;
+  constexpr int terms = std::is_same_v<S, float> ? 6 : 15;  // the series' terms after u
+  V sum(1.0 / (2 * terms + 1));
+  for (int k = terms - 1; k >= 1; --k) sum = Vec<S>(pk::pmadd(sum.p, u2.p, V(1.0 / (2 * k + 1)).p));
+  const V two_u = u + u;
+  return two_u + two_u * (u2 * sum);
+}
+
+/// The first lane (for options that the driver broadcast to every lane).
+template <class S>
+inline S first_lane(const Vec<S>& x) {
+  return pk::pfirst(x.p);
+}
+
+}  // namespace lossfn::detail

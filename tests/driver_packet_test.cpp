@@ -1,0 +1,204 @@
+// The SIMD primitives of detail/packet.hpp against their scalar versions over
+// wide ranges (issue 3, item 1), and every vectorized loss's SIMD path against
+// its scalar path (the reference) on the same numbers.
+#include <lossfn/lossfn.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace {
+
+using lossfn::detail::Vec;
+
+/// |a − b| in units of b's ulp (the spacing at |b|; the smallest subnormal's at 0).
+template <class S>
+double ulps(S a, S b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : 1e300;
+  if (a == b) return 0;
+  if (std::isinf(a) || std::isinf(b)) return 1e300;
+  const S spacing =
+      std::nextafter(std::abs(b), std::numeric_limits<S>::infinity()) - std::abs(b);
+  return std::abs(static_cast<double>(a) - static_cast<double>(b)) / static_cast<double>(spacing);
+}
+
+/// The worst ulp distance of packet(x) from scalar(x) over xs.
+template <class S, class Packet, class Scalar>
+double worst_ulps(const std::vector<S>& xs, Packet packet, Scalar scalar) {
+  constexpr int W = Vec<S>::size;
+  double worst = 0;
+  for (size_t i = 0; i + W <= xs.size(); i += W) {
+    S out[W];
+    packet(Vec<S>::load(xs.data() + i)).store(out);
+    for (int l = 0; l < W; ++l) {
+      const double u = ulps(out[l], static_cast<S>(scalar(xs[i + static_cast<size_t>(l)])));
+      if (u > worst) {
+        worst = u;
+        if (u > 1e6) UNSCOPED_INFO("x = " << xs[i + static_cast<size_t>(l)] << ": " << out[l]);
+      }
+    }
+  }
+  return worst;
+}
+
+template <class S>
+std::vector<S> range(double lo, double hi, int n) {
+  std::vector<S> xs;
+  for (int i = 0; i < n; ++i) xs.push_back(static_cast<S>(lo + (hi - lo) * i / (n - 1)));
+  return xs;
+}
+template <class S>
+std::vector<S> log_range(double lo, double hi, int n) {  // lo, hi > 0
+  std::vector<S> xs;
+  for (int i = 0; i < n; ++i)
+    xs.push_back(static_cast<S>(lo * std::pow(hi / lo, static_cast<double>(i) / (n - 1))));
+  return xs;
+}
+
+template <class S>
+S apply(S (*f)(const S&), S x) {
+  return f(x);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[driver][packet]",
+                   float, double) {
+  using S = TestType;
+  using V = Vec<S>;
+  namespace d = lossfn::detail;
+  const bool single = std::is_same_v<S, float>;
+  const double hi = single ? 88.0 : 709.0;
+  // exp: Eigen's pexp, ≤ 4 ulp where the result is normal (2 with SSE2; its
+  // float polynomial with AVX-512's FMA reaches 4).
+  CHECK(worst_ulps<S>(range<S>(single ? -87.0 : -707.0, hi, 200001),
+                      [](const V& x) { return d::exp(x); },
+                      [](S x) { return std::exp(x); }) <= 4);
+  // log: Eigen's plog, ≤ 2 ulp over positive normal numbers.
+  CHECK(worst_ulps<S>(log_range<S>(single ? 1e-37 : 1e-300, single ? 1e37 : 1e300, 200001),
+                      [](const V& x) { return d::log(x); },
+                      [](S x) { return std::log(x); }) <= 2);
+  // log1p: Kahan's log(u)·x/(u − 1), ≤ 4 ulp.
+  CHECK(worst_ulps<S>(range<S>(-0.999, 3.0, 200001), [](const V& x) { return d::log1p(x); },
+                      [](S x) { return std::log1p(x); }) <= 4);
+  CHECK(worst_ulps<S>(log_range<S>(1e-30, 1e6, 200001), [](const V& x) { return d::log1p(x); },
+                      [](S x) { return std::log1p(x); }) <= 4);
+  // log1p_unit (softplus's tail): ≤ 2 ulp over [0, 1].
+  CHECK(worst_ulps<S>(range<S>(0.0, 1.0, 200001), [](const V& x) { return d::log1p_unit(x); },
+                      [](S x) { return std::log1p(x); }) <= 2);
+  CHECK(worst_ulps<S>(log_range<S>(single ? 1e-38 : 1e-300, 1.0, 200001),
+                      [](const V& x) { return d::log1p_unit(x); },
+                      [](S x) { return std::log1p(x); }) <= 2);
+  // The stable compositions of math.hpp, packet against scalar: softplus,
+  // log-sigmoid and sigmoid within 6 ulp (from exp and log1p_unit).
+  const std::vector<S> logits = range<S>(single ? -87.0 : -700.0, single ? 87.0 : 700.0, 200001);
+  CHECK(worst_ulps<S>(logits, [](const V& x) { return d::softplus(x); },
+                      [](S x) { return d::softplus(x); }) <= 6);
+  CHECK(worst_ulps<S>(logits, [](const V& x) { return d::log_sigmoid(x); },
+                      [](S x) { return d::log_sigmoid(x); }) <= 6);
+  CHECK(worst_ulps<S>(logits, [](const V& x) { return d::sigmoid(x); },
+                      [](S x) { return d::sigmoid(x); }) <= 6);
+
+  // Limits and NaN, lane by lane.
+  const S inf = std::numeric_limits<S>::infinity(), nan = std::numeric_limits<S>::quiet_NaN();
+  std::vector<S> special = {inf, -inf, nan, S(0), S(-0.0), S(1e4), S(-1e4),
+                            std::numeric_limits<S>::max(), std::numeric_limits<S>::lowest(),
+                            std::numeric_limits<S>::min(), S(-1), S(1)};
+  while (special.size() % V::size) special.push_back(S(0.5));
+  for (size_t i = 0; i < special.size(); i += V::size) {
+    S e[V::size], l1[V::size], sp[V::size], sg[V::size];
+    const V x = V::load(special.data() + i);
+    d::exp(x).store(e);
+    d::log1p(x).store(l1);
+    d::softplus(x).store(sp);
+    d::sigmoid(x).store(sg);
+    for (int l = 0; l < V::size; ++l) {
+      const S v = special[i + static_cast<size_t>(l)];
+      INFO("x = " << v);
+      CHECK(ulps(e[l], std::exp(v)) <= (std::exp(v) < std::numeric_limits<S>::min() ? 1e300 : 4));
+      if (std::exp(v) < std::numeric_limits<S>::min()) CHECK(e[l] == S(0));
+      CHECK(ulps(l1[l], std::log1p(v)) <= 4);
+      CHECK(ulps(sp[l], d::softplus(v)) <= 6);
+      CHECK(ulps(sg[l], d::sigmoid(v)) <= 6);
+    }
+  }
+}
+
+namespace {
+
+/// Runs loss on contiguous data (the SIMD path) and on a strided view of the
+/// same numbers (the scalar path); values, gradients, Hessians and terms agree.
+template <class S, bool Terms = true, class Loss>
+void same_as_scalar(const Loss& loss, double lo, double hi, bool labels01, bool binary = false) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<double> x(lo, hi), u(0.0, 1.0);
+  const double tol = std::is_same_v<S, float> ? 1e-5 : 1e-13;
+  for (Eigen::Index n : {1, 3, 7, 16, 17, 31, 64, 100, 2047, 2048, 2049, 5000}) {
+    using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+    using Strided = Eigen::Map<const Mat, 0, Eigen::Stride<Eigen::Dynamic, 2>>;
+    const Eigen::Index cols = n % 2 ? 1 : 2, rows = n / cols;
+    std::vector<S> pbuf(static_cast<size_t>(2 * n)), tbuf(static_cast<size_t>(2 * n));
+    for (auto& v : pbuf) v = static_cast<S>(x(rng));
+    for (auto& v : tbuf) {
+      v = static_cast<S>(labels01 ? u(rng) : x(rng));
+      if (binary) v = v < S(0.5) ? S(0) : S(1);
+    }
+    const Strided ps(pbuf.data(), rows, cols, Eigen::Stride<Eigen::Dynamic, 2>(2 * rows, 2));
+    const Strided ts(tbuf.data(), rows, cols, Eigen::Stride<Eigen::Dynamic, 2>(2 * rows, 2));
+    const Mat p = ps, t = ts;
+    Mat g(rows, cols), h(rows, cols), gs(rows, cols), hs(rows, cols);
+    const S v = loss.value_gradient_hessian(p, t, g, h);
+    const S vs = loss.value_gradient_hessian(ps, ts, gs, hs);
+    INFO(Loss::name << " n = " << n);
+    CHECK(std::abs(v - vs) <= tol * (std::abs(vs) + 1e-30));
+    const S scale = g.cwiseAbs().maxCoeff() + h.cwiseAbs().maxCoeff() + S(1e-30);
+    CHECK((g - gs).cwiseAbs().maxCoeff() <= tol * scale);
+    CHECK((h - hs).cwiseAbs().maxCoeff() <= tol * scale);
+    if constexpr (Terms) {
+      const auto terms = loss.unreduced(p, t), terms_s = loss.unreduced(ps, ts);
+      CHECK((terms - terms_s).abs().maxCoeff() <= tol * (terms_s.abs().maxCoeff() + S(1e-30)));
+    }
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("every vectorized loss: SIMD path = scalar path", "[driver][packet]", float,
+                   double) {
+  using S = TestType;
+  same_as_scalar<S>(lossfn::MeanSquaredError(), -3, 3, false);
+  same_as_scalar<S>(lossfn::MeanAbsoluteError(), -3, 3, false);
+  same_as_scalar<S>(lossfn::HuberLoss().delta(0.7), -3, 3, false);
+  same_as_scalar<S>(lossfn::SmoothL1Loss().beta(0.5), -3, 3, false);
+  same_as_scalar<S>(lossfn::SmoothL1Loss().beta(0), -3, 3, false);
+  same_as_scalar<S>(lossfn::QuantileLoss().quantile(0.3), -3, 3, false);
+  same_as_scalar<S>(lossfn::Hinge(), -3, 3, true, true);
+  same_as_scalar<S>(lossfn::SquaredHinge(), -3, 3, true, true);
+  same_as_scalar<S>(lossfn::BinaryCrossEntropyWithLogits(), -30, 30, true);
+  same_as_scalar<S>(lossfn::BinaryCrossEntropyWithLogits().pos_weight(3.0), -30, 30, true);
+  same_as_scalar<S>(lossfn::BinaryCrossEntropy(), 0.001, 0.999, true);
+  same_as_scalar<S>(lossfn::PoissonNLLLoss(), -5, 5, true);
+  same_as_scalar<S>(lossfn::PoissonNLLLoss().log_input(false).full(true), 0.01, 5, true);
+  same_as_scalar<S>(lossfn::KLDivergence(), -5, 0, true);
+  same_as_scalar<S>(lossfn::KLDivergence().log_target(true), -5, 0, false);
+  same_as_scalar<S, false>(lossfn::RootMeanSquaredError(), -3, 3, false);
+}
+
+TEST_CASE("BCE-with-logits: one pos_weight per column takes the SIMD path column by column",
+          "[driver][packet]") {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 4.0f);
+  const Eigen::Index rows = 37, cols = 5;
+  Eigen::MatrixXf p = Eigen::MatrixXf::NullaryExpr(rows, cols, [&]() { return normal(rng); });
+  Eigen::MatrixXf t = (Eigen::MatrixXf::Random(rows, cols).array() * 0.5f + 0.5f).matrix();
+  const auto loss = lossfn::BinaryCrossEntropyWithLogits().pos_weight({0.5, 1.0, 2.0, 0.0, 3.0});
+  Eigen::MatrixXf g(rows, cols), gs(rows, cols);
+  const float v = loss.value_and_gradient(p, t, g);
+  const Eigen::MatrixXf pp = p.transpose(), tt = t.transpose();  // row-major views: scalar path
+  const float vs = loss.value_and_gradient(pp.transpose(), tt.transpose(), gs);
+  CHECK(std::abs(v - vs) <= 1e-5f * std::abs(vs));
+  CHECK((g - gs).cwiseAbs().maxCoeff() <= 1e-5f * g.cwiseAbs().maxCoeff());
+}
