@@ -60,41 +60,37 @@ struct Step {
   }
 };
 
-/// Central differences of `f` (pred -> double) in every coefficient.
+/// Central differences in every coefficient (i, j) of pred of `f(x, i, j)`,
+/// a number computed from a perturbed copy x of pred.
 template <class F>
-Mat numeric_gradient(const Mat& pred, F&& f) {
-  Mat g(pred.rows(), pred.cols());
+Mat central_differences(const Mat& pred, F&& f) {
+  Mat d(pred.rows(), pred.cols());
   Mat x = pred;
   for (Index j = 0; j < pred.cols(); ++j)
     for (Index i = 0; i < pred.rows(); ++i) {
       const Step s(pred(i, j));
       x(i, j) = s.plus;
-      const double up = f(x);
+      const double up = f(x, i, j);
       x(i, j) = s.minus;
-      const double down = f(x);
+      const double down = f(x, i, j);
       x(i, j) = pred(i, j);
-      g(i, j) = (up - down) / s.width;
+      d(i, j) = (up - down) / s.width;
     }
-  return g;
+  return d;
+}
+
+/// Central differences of `f` (pred -> double): the gradient.
+template <class F>
+Mat numeric_gradient(const Mat& pred, F&& f) {
+  return central_differences(pred, [&](const Mat& x, Index, Index) { return f(x); });
 }
 
 /// Central differences of coefficient (i, j) of `grad` (pred -> Mat) in
 /// coefficient (i, j): the Hessian's diagonal.
 template <class F>
 Mat numeric_hessian_diagonal(const Mat& pred, F&& grad) {
-  Mat h(pred.rows(), pred.cols());
-  Mat x = pred;
-  for (Index j = 0; j < pred.cols(); ++j)
-    for (Index i = 0; i < pred.rows(); ++i) {
-      const Step s(pred(i, j));
-      x(i, j) = s.plus;
-      const double up = grad(x)(i, j);
-      x(i, j) = s.minus;
-      const double down = grad(x)(i, j);
-      x(i, j) = pred(i, j);
-      h(i, j) = (up - down) / s.width;
-    }
-  return h;
+  return central_differences(
+      pred, [&](const Mat& x, Index i, Index j) { return static_cast<double>(grad(x)(i, j)); });
 }
 
 int checked = 0;
