@@ -1,6 +1,8 @@
 // lossfn — hinge loss for binary labels.
 #pragma once
 
+#include <cmath>
+
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
@@ -16,6 +18,29 @@ template <class S>
 inline S signed_label(const S& y) {
   return select(y > S(0), S(1), S(-1));
 }
+
+/// What Hinge and SquaredHinge share: binary labels (checked) and the margin option.
+template <class Derived>
+class BinaryMarginLoss : public Elementwise<Derived> {
+ public:
+  static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
+
+  template <class S>
+  static bool target_ok(const S& y) {
+    return is_binary_label(y);
+  }
+
+  /// The margin (1): a score must exceed it, with the label's sign, to cost nothing.
+  Derived& margin(double m) {
+    if (!std::isfinite(m)) fail_option(Derived::name, "margin", m, "is not finite");
+    margin_ = m;
+    return static_cast<Derived&>(*this);
+  }
+  double margin() const { return margin_; }
+
+ protected:
+  double margin_ = 1.0;
+};
 }  // namespace detail
 
 /// Hinge loss of a score f against a label y ∈ {−1, +1} (0 also means −1):
@@ -23,26 +48,12 @@ inline S signed_label(const S& y) {
 ///   dl/df = −y where margin − y·f > 0, else 0 (0 at the kink);  d²l/df² = 0.
 /// Options: margin (1), reduction (mean). Any other label is an error.
 /// PyTorch has no binary hinge (this is relu(margin − y·f)); Keras: Hinge.
-class Hinge : public detail::Elementwise<Hinge> {
+class Hinge : public detail::BinaryMarginLoss<Hinge> {
  public:
   static constexpr const char* name = "Hinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
-  static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
-
-  template <class S>
-  static bool target_ok(const S& y) {
-    return detail::is_binary_label(y);
-  }
-
-  /// The margin (1): a score must exceed it, with the label's sign, to cost nothing.
-  Hinge& margin(double m) {
-    if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
-    margin_ = m;
-    return *this;
-  }
-  double margin() const { return margin_; }
 
   template <int Order, class S>
   detail::Derivatives<S> evaluate(const S& f, const S& label) const {
@@ -55,9 +66,6 @@ class Hinge : public detail::Elementwise<Hinge> {
     return {detail::select(active, slack, S(0)) + nan_guard,
             detail::select(active, S(-y), S(0)) + nan_guard, S(0)};
   }
-
- private:
-  double margin_ = 1.0;
 };
 
 }  // namespace lossfn

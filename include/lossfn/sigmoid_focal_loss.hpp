@@ -21,11 +21,12 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   static constexpr const char* name = "SigmoidFocalLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = false;
+  static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>
   static bool target_ok(const S& t) {
-    return t >= S(0) && t <= S(1);
+    return (t >= S(0)) & (t <= S(1));  // no branch: the driver checks whole arrays
   }
 
   /// Weight of the positive class, α_t = α·t + (1 − α)·(1 − t); a negative α disables it.
@@ -48,16 +49,18 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   detail::Derivatives<S> evaluate(const S& x, const S& t) const {
     using detail::select;
     const S g = static_cast<S>(gamma_);
-    const S p = detail::sigmoid(x), p_neg = detail::sigmoid(S(-x));
+    const detail::Logistic<S> f = detail::logistic(x);  // softplus(±x), σ(±x)
+    const S p = f.sigmoid, p_neg = f.sigmoid_neg;
     const S u = t * p_neg + (S(1) - t) * p;
-    const S ce = select(t == S(0), S(0), S(t * detail::softplus(S(-x)))) +
-                 select(t == S(1), S(0), S((S(1) - t) * detail::softplus(x)));
+    const S ce = select(t == S(0), S(0), S(t * f.softplus_neg)) +
+                 select(t == S(1), S(0), S((S(1) - t) * f.softplus));
     const S a = alpha_ < 0 ? S(1)
                            : S(static_cast<S>(alpha_) * t + S(1 - alpha_) * (S(1) - t));
-    const S factor = a * detail::power(u, g);
-    const bool saturated = u == S(0) && gamma_ > 0;  // the limit: term and derivatives 0
+    const S factor = a * detail::pow_option(u, gamma_);
+    // Where u = 0 (and γ > 0) the term and its derivatives are their limit, 0.
+    auto limit = [&](const S& v) { return gamma_ > 0 ? select(u == S(0), S(0), v) : v; };
     detail::Derivatives<S> d;
-    d.value = select(saturated, S(0), S(factor * ce));
+    d.value = limit(S(factor * ce));
     if constexpr (Order >= 1) {
       const S pq = p * p_neg;
       const S r = select(u == S(0), S(0), S((S(1) - S(2) * t) * pq / u));  // γ = 0 needs no r
@@ -67,11 +70,11 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
       // r·ce is 0 where r is: at x = ±inf on the wrong side ce is inf and r
       // exactly 0, and the limit of their product is 0, not NaN.
       const S r_ce = select(r == S(0), S(0), S(r * ce));
-      d.first = select(saturated, S(0), S(factor * (g * r_ce + grad_ce)));
+      d.first = limit(S(factor * (g * r_ce + grad_ce)));
       if constexpr (Order >= 2) {
         const S inner = g * (g - S(1)) * r * r_ce + g * (S(1) - S(2) * p) * r_ce +
                         S(2) * g * r * grad_ce + pq;
-        d.second = select(saturated, S(0), S(factor * inner));
+        d.second = limit(S(factor * inner));
       }
     }
     return d;

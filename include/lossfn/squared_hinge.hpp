@@ -1,8 +1,6 @@
 // lossfn — squared hinge loss for binary labels.
 #pragma once
 
-#include <cmath>
-
 #include "hinge.hpp"
 
 namespace lossfn {
@@ -14,26 +12,12 @@ namespace lossfn {
 /// Labels as Hinge: any label but −1, 0, +1 is an error. Options: margin (1),
 /// reduction (mean). PyTorch has none (the reference composes
 /// relu(margin − y·f)²); Keras: SquaredHinge (margin 1).
-class SquaredHinge : public detail::Elementwise<SquaredHinge> {
+class SquaredHinge : public detail::BinaryMarginLoss<SquaredHinge> {
  public:
   static constexpr const char* name = "SquaredHinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true;
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
-  static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
-
-  template <class S>
-  static bool target_ok(const S& y) {
-    return detail::is_binary_label(y);
-  }
-
-  /// The margin (1): a score must exceed it, with the label's sign, to cost nothing.
-  SquaredHinge& margin(double m) {
-    if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
-    margin_ = m;
-    return *this;
-  }
-  double margin() const { return margin_; }
 
   template <int Order, class S>
   detail::Derivatives<S> evaluate(const S& f, const S& label) const {
@@ -47,9 +31,6 @@ class SquaredHinge : public detail::Elementwise<SquaredHinge> {
     if constexpr (Order >= 2) r.second = detail::select(slack > S(0), S(2), S(0));
     return r;
   }
-
- private:
-  double margin_ = 1.0;
 };
 
 }  // namespace lossfn

@@ -169,6 +169,15 @@ class SampleWeights {
   S operator()(Index i, Index j) const {
     return static_cast<S>(per_row_ ? w_(i, 0) : w_(i, j));
   }
+  /// Whether there is one weight per row (an N x 1 column), broadcast along pred's rows.
+  bool per_row() const { return per_row_; }
+  /// The weights as one contiguous run of the compute type S in the given
+  /// order (linear_data), or nullptr: for the SIMD path.
+  template <class S>
+  const S* linear(bool in_row_major) const {
+    if constexpr (std::is_same_v<typename W::Scalar, S>) return w_.linear(in_row_major);
+    else return nullptr;
+  }
   /// Σ over pred's rows x cols terms (a per-row weight counts `cols` times).
   double total(Index cols) const {
     double t = 0;

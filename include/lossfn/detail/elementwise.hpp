@@ -106,16 +106,18 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
 /// The SIMD kernel: the terms of coefficients [begin, end) of contiguous
 /// pred and target, one packet at a time through the loss's own
 /// evaluate<Order> on Vec<S>; store(k, n, d) writes the derivatives of
-/// coefficients k .. k + n. Returns the terms' sum.
+/// coefficients k .. k + n. Sample weights, if any (w non-null), are the
+/// contiguous run w[k − w_offset]: each term and derivative is multiplied by
+/// its weight, as in the scalar loop. Returns the (weighted) terms' sum.
 /// Float terms are summed four to a lane in float, then in double per lane;
 /// the lanes are added in lane order, so the result is a function of the
 /// data and the packet width only (never of the outputs' layout). The last
 /// partial packet is evaluated on a padded copy (zeros: a finite point of
-/// every loss's domain), so every coefficient goes through the same packet
-/// code wherever it sits.
+/// every loss's domain, with weight 0), so every coefficient goes through
+/// the same packet code wherever it sits.
 template <int Order, class Loss, class S, class Store>
-double packet_range(const Loss& loss, const S* p, const S* t, Index begin, Index end,
-                    S parameter, const Store& store) {
+double packet_range(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset,
+                    Index begin, Index end, S parameter, const Store& store) {
   using V = Vec<S>;
   constexpr Index W = V::size;
   const V vparameter(parameter);
@@ -125,8 +127,19 @@ double packet_range(const Loss& loss, const S* p, const S* t, Index begin, Index
     a.store(buffer);
     for (Index l = 0; l < W; ++l) lanes[l] += static_cast<double>(buffer[l]);
   };
+  // The derivatives of one packet, weighted (w·l, w·l′, w·l″) when there are weights.
+  auto at = [&](const S* pk, const S* tk, const S* wk) {
+    Derivatives<V> d = evaluate_at<Order>(loss, V::load(pk), V::load(tk), vparameter);
+    if (wk) {
+      const V wv = V::load(wk);
+      d.value = wv * d.value;
+      if constexpr (Order >= 1) d.first = wv * d.first;
+      if constexpr (Order >= 2) d.second = wv * d.second;
+    }
+    return d;
+  };
   auto step = [&](Index k, V& acc) {
-    const Derivatives<V> d = evaluate_at<Order>(loss, V::load(p + k), V::load(t + k), vparameter);
+    const Derivatives<V> d = at(p + k, t + k, w ? w + (k - w_offset) : nullptr);
     acc += d.value;
     store(k, W, d);
   };
@@ -148,10 +161,11 @@ double packet_range(const Loss& loss, const S* p, const S* t, Index begin, Index
   for (Index l = 0; l < W; ++l) sum += lanes[l];
   if (k < end) {
     const Index n = end - k;
-    S pb[W] = {}, tb[W] = {}, ub[W];
+    S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
     std::copy(p + k, p + end, pb);
     std::copy(t + k, t + end, tb);
-    const Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
+    if (w) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
+    const Derivatives<V> d = at(pb, tb, w ? wb : nullptr);
     d.value.store(ub);
     for (Index l = 0; l < n; ++l) sum += static_cast<double>(ub[l]);
     store(k, n, d);
@@ -159,14 +173,24 @@ double packet_range(const Loss& loss, const S* p, const S* t, Index begin, Index
   return sum;
 }
 
+template <class W>
+struct weight_scalar {
+  using type = typename W::Scalar;
+};
+template <>
+struct weight_scalar<None> {
+  using type = None;
+};
+
 /// Whether a call may take the SIMD path, as far as types tell: the loss has
-/// a packet evaluate (Loss::vectorized), S has packets in this build, pred
-/// and target hold S, and there are no sample weights. (Outputs of any kind
+/// a packet evaluate (Loss::vectorized), S has packets in this build, and
+/// pred, target and the sample weights (if any) hold S. (Outputs of any kind
 /// are written from the packets.)
 template <class Loss, class S, class P, class T, class W>
 constexpr bool packet_types() {
   return Loss::vectorized && has_packet<S> && std::is_same_v<typename P::Scalar, S> &&
-         std::is_same_v<typename T::Scalar, S> && !has_weights<W>;
+         std::is_same_v<typename T::Scalar, S> &&
+         (!has_weights<W> || std::is_same_v<typename weight_scalar<W>::type, S>);
 }
 
 /// An output's data as S*, if it is one contiguous run of S in that order; else nullptr.
@@ -182,8 +206,9 @@ S* direct_data(const O& out, bool row_major) {
 ///
 /// Traversal: pred's storage order, cut into blocks of block_size
 /// coefficients (reduce.hpp: the sum is the same for any thread count). When
-/// pred and target are each one contiguous run in that order, without
-/// weights, a block runs through the SIMD kernel; otherwise through
+/// pred, target and the weights are each one contiguous run in that order (or
+/// the weights one per row, down a column-major pred's columns), a block runs
+/// through the SIMD kernel; otherwise through
 /// the scalar loop below, which stays the reference.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
 Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& target_expr,
@@ -260,22 +285,34 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       for (Index j = 1; j < cols && uniform; ++j)
         uniform = loss.template column_parameter<S>(j) == parameter;
     }
-    if (p && t && !empty && (uniform || !row_major)) {
+    // Sample weights are a contiguous run beside pred's: of pred's shape in
+    // its order, or one per row, which is a run down each column of a
+    // column-major pred (or of a one-column pred in either order). One weight
+    // per row of a row-major pred with several columns takes the scalar loop.
+    const S* w = nullptr;
+    bool weights_ok = true, per_row_runs = false;
+    if constexpr (has_weights<W>) {
+      per_row_runs = weights.per_row() && cols > 1;
+      w = weights.template linear<S>(per_row_runs ? false : row_major);
+      weights_ok = w != nullptr && !(per_row_runs && row_major);
+    }
+    if (p && t && !empty && weights_ok && (uniform || !row_major)) {
+      const bool by_column = !uniform || per_row_runs;  // column-major here
       const double sum = sum_blocks(blocks, size, [&](Index b) {
         const Index begin = b * block_size, end = std::min(size, begin + block_size);
-        if constexpr (Loss::per_column) {
-          if (!uniform) {  // column-major, one parameter per column: a run per column
-            double s = 0;
-            for (Index k = begin; k < end;) {
-              const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
-              s += packet_range<Order>(loss, p, t, k, stop, loss.template column_parameter<S>(j),
-                                       store);
-              k = stop;
-            }
-            return s;
+        if (by_column) {  // a run per column: its own parameter and weight offset
+          double s = 0;
+          for (Index k = begin; k < end;) {
+            const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
+            S pj = parameter;
+            if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
+            s += packet_range<Order>(loss, p, t, w, per_row_runs ? j * rows : 0, k, stop, pj,
+                                     store);
+            k = stop;
           }
+          return s;
         }
-        return packet_range<Order>(loss, p, t, begin, end, parameter, store);
+        return packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store);
       });
       return Partial<double>{sum, denominator, loss.reduction()};
     }

@@ -61,6 +61,11 @@ inline S log1p(const S& x) {
   return log1p(x);
 }
 template <class S>
+inline S sqrt(const S& x) {
+  using std::sqrt;
+  return sqrt(x);
+}
+template <class S>
 inline S sinh(const S& x) {
   using std::sinh;
   return sinh(x);
@@ -147,6 +152,19 @@ inline S power(const S& base, const S& exponent) {
   if (exponent == S(1)) return base;
   if (exponent == S(2)) return base * base;
   return pow(base, exponent);
+}
+
+/// base^exponent for base ≥ 0 and an exponent that is an option (a double,
+/// the same for every term): 0^0 = 1, 0^γ = 0 for γ > 0; 1 and 2 are exact
+/// products. The branches are on the option, never on data, so the SIMD
+/// version (packet.hpp) has the same shape.
+template <class S>
+inline S pow_option(const S& base, double exponent) {
+  using std::pow;
+  if (exponent == 0) return S(1);
+  if (exponent == 1) return base;
+  if (exponent == 2) return base * base;
+  return pow(base, static_cast<S>(exponent));
 }
 
 }  // namespace lossfn::detail

@@ -91,6 +91,12 @@ inline Vec<S> abs(const Vec<S>& x) {
   return Vec<S>(pk::pabs(x.p));
 }
 
+/// sqrt, Eigen's psqrt: the instruction, correctly rounded.
+template <class S>
+inline Vec<S> sqrt(const Vec<S>& x) {
+  return Vec<S>(pk::psqrt(x.p));
+}
+
 /// exp, from Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
 /// polynomial in r for float, a Padé approximant for double): ≤ 2 ulp with
 /// SSE2, ≤ 4 ulp in float with AVX-512 and FMA (driver_packet_test, against
@@ -149,6 +155,57 @@ inline Vec<S> log1p_unit(const Vec<S>& e) {
   for (int k = terms - 1; k >= 1; --k) sum = Vec<S>(pk::pmadd(sum.p, u2.p, V(1.0 / (2 * k + 1)).p));
   const V two_u = u + u;
   return two_u + two_u * (u2 * sum);
+}
+
+/// sinh: for |x| < 1 its Taylor series x·Σ x^2k/(2k+1)! to x^13 (float) or
+/// x^19 (double), where the next term is below half an ulp, so that sinh of
+/// a small x keeps its digits; beyond, F − 1/(4F) with F = e^|x|/2 formed as
+/// (e^{|x|/2}/2)·e^{|x|/2} (no cancellation once |x| ≥ 1; finite up to where
+/// sinh itself overflows). Within 8 ulp of std::sinh (twice exp's error:
+/// 5 measured with SSE2, 6 with AVX-512; driver_packet_test).
+/// NaN propagates.
+template <class S>
+inline Vec<S> sinh(const Vec<S>& x) {
+  using V = Vec<S>;
+  const V a = abs(x), a2 = a * a;
+  constexpr int terms = std::is_same_v<S, float> ? 6 : 9;  // the series' terms after x
+  // Horner in x²: 1 + x²/3!·(1 + x²/(4·5)·(1 + ...)).
+  V sum(1);
+  for (int k = terms; k >= 1; --k)
+    sum = V(pk::pmadd(sum.p, (a2 * V(1.0 / ((2.0 * k) * (2.0 * k + 1)))).p, V(1).p));
+  const V series = a * sum;
+  const V E = exp(V(V(0.5) * a)), F = V(0.5) * E * E;  // e^|x| / 2, finite as long as sinh is
+  const V large = F - V(0.25) / F;
+  const V r = select(a < V(1), series, large);
+  return select(x < V(0), V(-r), r);
+}
+
+/// tanh: for |x| < 0.55, s/√(1 + s²) with s = sinh(x) (its series: no
+/// cancellation near 0); beyond, (1 − e)/(1 + e) with e = e^{−2|x|} ≤ 0.33,
+/// which cancels nothing. ±1 at ±inf; within 4 ulp of std::tanh
+/// (driver_packet_test). (Eigen's ptanh exists for float only, and only with
+/// EIGEN_FAST_MATH.)
+template <class S>
+inline Vec<S> tanh(const Vec<S>& x) {
+  using V = Vec<S>;
+  const V a = abs(x);
+  const V s = sinh(select(a < V(0.55), a, V(0)));
+  const V small = s / sqrt(V(V(1) + s * s));
+  const V e = exp(V(V(-2) * a));
+  const V large = (V(1) - e) / (V(1) + e);
+  const V r = select(a < V(0.55), small, large);
+  return select(x < V(0), V(-r), r);
+}
+
+/// base^exponent for base ≥ 0 and a scalar exponent ≥ 0 (an option such as
+/// the focal γ): exp(exponent·log(base)), so 0^γ = 0 for γ > 0; relative
+/// error about |exponent·log(base)| ulp. The scalar version is detail::pow_option.
+template <class S>
+inline Vec<S> pow_option(const Vec<S>& base, double exponent) {
+  if (exponent == 0) return Vec<S>(1);
+  if (exponent == 1) return base;
+  if (exponent == 2) return base * base;
+  return exp(Vec<S>(Vec<S>(exponent) * log(base)));
 }
 
 /// The first lane (for options that the driver broadcast to every lane).
