@@ -17,15 +17,39 @@
 
 #include "catch.hpp"
 
-// The replacements below pair malloc with free on purpose.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace {
 bool counting = false;
 long allocations = 0;
 }  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LOSSFN_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOSSFN_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(LOSSFN_TEST_ASAN)
+// Under AddressSanitizer, malloc and operator new are its own: count through
+// its allocation hook instead of replacing them (a replaced malloc crashes
+// ASan's start-up).
+// (Declared here: g++ 12 ships no sanitizer/allocator_interface.h.)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t),
+    void (*free_hook)(const volatile void*));
+namespace {
+void count_malloc(const volatile void*, std::size_t) {
+  if (counting) ++allocations;
+}
+void ignore_free(const volatile void*) {}
+[[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
+}  // namespace
+#else
+// The replacements below pair malloc with free on purpose.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 void* operator new(std::size_t n) {
   if (counting) ++allocations;
@@ -58,6 +82,7 @@ void* aligned_alloc(std::size_t alignment, std::size_t n) {
   return __libc_memalign(alignment, n);
 }
 }
+#endif
 #endif
 
 namespace {

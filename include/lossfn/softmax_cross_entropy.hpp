@@ -24,7 +24,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
  public:
   static constexpr const char* name = "SoftmaxCrossEntropy";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = true, accepts_probabilities = true;
+                        convex = true, accepts_probabilities = true, reads_row_runs = true;
 
   /// ε ∈ [0, 1): the target becomes (1 − ε)·one-hot + ε/C.
   SoftmaxCrossEntropy& label_smoothing(double e) {
@@ -38,7 +38,6 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
   typename Row::Scalar row(const Row& r) const {
     using S = typename Row::Scalar;
     const Eigen::Index C = r.cols();
-    const detail::LogSumExp<S> lse = detail::log_sum_exp(r);
     const S e = static_cast<S>(smoothing_), spread = e / static_cast<S>(C);
     // The target weight of class c: (1 − ε)·w_y·[c = y] + (ε/C)·w_c for an
     // index, w_c·t′_c for probabilities; M is their total.
@@ -50,12 +49,40 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
         return onehot + (smoothing_ > 0 ? spread * this->template class_weight<S>(c) : S(0));
       }
     };
+    // f(c, target weight) for the classes of non-zero target weight that can
+    // be: y alone for a class index without smoothing.
+    auto for_each_target = [&](auto&& f) {
+      if constexpr (!Row::probabilities)
+        if (smoothing_ == 0) return f(r.label(), target_weight(r.label()));
+      for (Eigen::Index c = 0; c < C; ++c) f(c, target_weight(c));
+    };
+    detail::LogSumExp<S> lse;
+    if constexpr (Row::order >= 1) {
+      // One exp per logit: e_c = exp(x_c − max) in the gradient row, s_c =
+      // e_c / (1 + rest), then dl/dx_c = M·s_c − target weight_c, scaled.
+      if (S* g = detail::exps_into_gradient(r, lse)) {
+        S value(0), total(0);
+        for_each_target([&](Eigen::Index c, S tw) {
+          total += tw;
+          if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
+        });
+        const S inv = S(1) / (S(1) + lse.rest);
+        if constexpr (Row::order >= 2)
+          for (Eigen::Index c = 0; c < C; ++c) {
+            const S s = g[c] * inv;
+            r.hessian(c, total * s * (c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s)));
+          }
+        detail::scale_run(g, C, S(r.scale() * total * inv));
+        for_each_target([&](Eigen::Index c, S tw) { g[c] -= r.scale() * tw; });
+        return value;
+      }
+    }
+    lse = detail::log_sum_exp(r);
     S value(0), total(0);
-    for (Eigen::Index c = 0; c < C; ++c) {
-      const S tw = target_weight(c);
+    for_each_target([&](Eigen::Index c, S tw) {
       total += tw;
       if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
-    }
+    });
     if constexpr (Row::order >= 1) {
       detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& s) {
         r.gradient(c, total * s - target_weight(c));

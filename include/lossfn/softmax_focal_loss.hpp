@@ -1,6 +1,8 @@
 // lossfn — softmax focal loss.
 #pragma once
 
+#include <utility>
+
 #include "detail/class_options.hpp"
 #include "detail/math.hpp"
 #include "detail/softmax.hpp"
@@ -22,7 +24,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
  public:
   static constexpr const char* name = "SoftmaxFocalLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = false;
+                        convex = false, reads_row_runs = true;
 
   SoftmaxFocalLoss& gamma(double g) {
     if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
@@ -38,25 +40,49 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     using std::expm1;
     const Eigen::Index y = r.label();
     const S g = static_cast<S>(gamma_);
-    const detail::LogSumExp<S> lse = detail::log_sum_exp(r);
-    const S log_sy = lse.log_softmax(r.x(y));
-    const S sy = exp(log_sy), q = -expm1(log_sy);
+    detail::LogSumExp<S> lse;
+    // With a contiguous gradient row: e_c = exp(x_c − max) written there, one
+    // exp per logit, and s_c = e_c / (1 + rest).
+    S* e = nullptr;
+    if constexpr (Row::order >= 1) e = detail::exps_into_gradient(r, lse);
+    if (!e) lse = detail::log_sum_exp(r);
+    // log s_y and q = 1 − s_y to full precision also when s_y is near 1.
+    const S log_sy = lse.log_softmax(y, r.x(y));
+    const S sy = exp(log_sy), q = y == lse.argmax ? lse.complement(y, r.x(y)) : S(-expm1(log_sy));
     const S factor = this->template class_weight<S>(y) * detail::power(q, g);
     const bool saturated = q == S(0) && gamma_ > 0;
-    if constexpr (Row::order >= 1) {
-      detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& sc) {
-        const S is_y = c == y ? S(1) : S(0);
-        const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
-        const S dls = is_y - sc;
-        // r_c·log s_y is 0 where r_c is: when a logit is +inf and s_y is 0,
-        // log s_y = −inf and the limit of the product is 0, not NaN.
-        const S rc_log = rc == S(0) ? S(0) : S(rc * log_sy);
-        r.gradient(c, saturated ? S(0) : S(-factor * (g * rc_log + dls)));
-        if constexpr (Row::order >= 2) {
-          const S inner = g * (g - S(1)) * rc * rc_log + g * (S(1) - S(2) * sc) * rc_log +
-                          S(2) * g * rc * dls - sc * lse.complement(c, r.x(c));
-          r.hessian(c, saturated ? S(0) : S(-factor * inner));
+    // d term / dx_c and d² term / dx_c² of class c, whose softmax is sc and
+    // 1 − softmax is sc_complement.
+    auto derivatives = [&](Eigen::Index c, S sc, S sc_complement) {
+      const S is_y = c == y ? S(1) : S(0);
+      const S rc = c == y ? S(-sy) : (q == S(0) ? S(0) : S(sy * sc / q));
+      const S dls = is_y - sc;
+      // r_c·log s_y is 0 where r_c is: when a logit is +inf and s_y is 0,
+      // log s_y = −inf and the limit of the product is 0, not NaN.
+      const S rc_log = rc == S(0) ? S(0) : S(rc * log_sy);
+      const S inner = g * (g - S(1)) * rc * rc_log + g * (S(1) - S(2) * sc) * rc_log +
+                      S(2) * g * rc * dls - sc * sc_complement;
+      return std::pair<S, S>(saturated ? S(0) : S(-factor * (g * rc_log + dls)),
+                             saturated ? S(0) : S(-factor * inner));
+    };
+    if (e) {
+      const S inv = S(1) / (S(1) + lse.rest);
+      if constexpr (Row::order >= 2)
+        for (Eigen::Index c = 0; c < r.cols(); ++c) {
+          const S sc = e[c] * inv;
+          r.hessian(c, derivatives(c, sc, c == lse.argmax ? S(lse.rest * inv) : S(S(1) - sc)).second);
         }
+      // The gradient of c ≠ y is factor·s_c·(1 − γ·s_y·log s_y / q): one
+      // multiplier for the row, on SIMD lanes; class y's entry is its own.
+      const S other = q == S(0) ? S(1) : S(S(1) - g * sy * log_sy / q);
+      const S y_entry = -factor * (g * (sy == S(0) ? S(0) : S(-sy * log_sy)) + q);
+      detail::scale_run(e, r.cols(), saturated ? S(0) : S(r.scale() * factor * other * inv));
+      e[y] = saturated ? S(0) : S(r.scale() * y_entry);
+    } else if constexpr (Row::order >= 1) {
+      detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& sc) {
+        const auto d = derivatives(c, sc, lse.complement(c, r.x(c)));
+        r.gradient(c, d.first);
+        if constexpr (Row::order >= 2) r.hessian(c, d.second);
       });
     }
     return saturated ? S(0) : S(-factor * log_sy);

@@ -265,6 +265,9 @@ class Rowwise : public LossApi<Derived> {
  public:
   static constexpr bool row_wise = true;
   static constexpr bool accepts_probabilities = false;
+  /// Whether the loss reads its rows as contiguous runs (RowView::data(), for
+  /// SIMD along the row): the driver then hands it such runs in any layout.
+  static constexpr bool reads_row_runs = false;
 
   template <class P, class T>
   Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,

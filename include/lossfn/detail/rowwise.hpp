@@ -24,9 +24,9 @@ class RowView {
   using Scalar = S;
 
   RowView(const PIn& pred, const TIn& target, Index i, Index label, S scale, Output<G> g,
-          Output<H> h, const S* data)
+          Output<H> h, const S* data, S* gradient_data)
       : pred_(pred), target_(target), i_(i), label_(label), scale_(scale), g_(g), h_(h),
-        data_(data ? data + i * pred.cols() : nullptr) {}
+        data_(data), gradient_data_(gradient_data) {}
 
   Index cols() const { return pred_.cols(); }
   /// The row's index in pred (for error messages).
@@ -41,7 +41,15 @@ class RowView {
   /// The target probability of class c (probability targets).
   S target(Index c) const { return static_cast<S>(target_(i_, c)); }
   /// Writes d term / d x_c (scaled by the driver for weights and reduction).
-  void gradient(Index c, S v) const { g_.set(i_, c, scale_ * v); }
+  void gradient(Index c, S v) const {
+    if (gradient_data_) gradient_data_[c] = scale_ * v;
+    else g_.set(i_, c, scale_ * v);
+  }
+  /// The gradient row as one contiguous writable run of C values, or nullptr:
+  /// a loss may write it directly (for SIMD), multiplied by scale() itself.
+  S* gradient_data() const { return gradient_data_; }
+  /// What gradient() multiplies by: the sample's weight over the mean's denominator.
+  S scale() const { return scale_; }
   /// Writes d² term / d x_c².
   void hessian(Index c, S v) const { h_.set(i_, c, scale_ * v); }
 
@@ -53,6 +61,7 @@ class RowView {
   Output<G> g_;
   Output<H> h_;
   const S* data_;
+  S* gradient_data_;
 };
 
 template <class T>
@@ -67,6 +76,33 @@ bool label_fits(const T& v) {
     return v <= static_cast<T>(std::numeric_limits<long long>::max());
   else
     return true;
+}
+
+/// Copies rows [first, first + n) of x into a row-major tile, reading x in
+/// its own storage order.
+template <class X, class S>
+void copy_rows_in(const Input<X>& x, Index first, Index n, Index cols, S* tile) {
+  if constexpr (Input<X>::row_major) {
+    for (Index r = 0; r < n; ++r)
+      for (Index c = 0; c < cols; ++c) tile[r * cols + c] = static_cast<S>(x(first + r, c));
+  } else {
+    for (Index c = 0; c < cols; ++c)
+      for (Index r = 0; r < n; ++r) tile[r * cols + c] = static_cast<S>(x(first + r, c));
+  }
+}
+/// Writes a row-major tile to rows [first, first + n) of an output, in the
+/// output's storage order.
+template <class G, class S>
+void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output<G>& out) {
+  if constexpr (!wanted<G>) {
+    return;
+  } else if constexpr ((G::Flags & Eigen::RowMajorBit) != 0) {
+    for (Index r = 0; r < n; ++r)
+      for (Index c = 0; c < cols; ++c) out.set(first + r, c, tile[r * cols + c]);
+  } else {
+    for (Index c = 0; c < cols; ++c)
+      for (Index r = 0; r < n; ++r) out.set(first + r, c, tile[r * cols + c]);
+  }
 }
 
 /// Runs a row-wise loss. Returns the reduction's sum and denominator.
@@ -131,13 +167,29 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   if constexpr (wanted<U>) request.terms->resize(rows, 1);
 
   // Rows that are contiguous runs of S (row-major storage) are offered to
-  // the loss for SIMD along the row.
+  // the loss for SIMD along the row, and so is the gradient's row when it is
+  // one. A loss that reads such runs gets them in any layout: a column-major,
+  // strided, transposed or 16-bit pred is copied a block of rows at a time
+  // into a row-major tile on the stack, and the gradient rows are written to
+  // a second tile and copied out in the output's order — no heap, the same
+  // arithmetic in every layout. Rows longer than a tile (4096 floats, 2048
+  // doubles) are read in place.
   const S* row_data = nullptr;
   if constexpr (std::is_same_v<typename P::Scalar, S>) row_data = pred.linear(true);
+  S* gradient_data = nullptr;
+  if constexpr (wanted<G>)
+    if constexpr (std::is_same_v<typename G::Scalar, S>) gradient_data = gradient.linear(true);
+  constexpr Index tile_capacity = 16384 / static_cast<Index>(sizeof(S));
+  const bool tile_pred = Loss::reads_row_runs && has_packet<S> && !row_data && cols > 1 &&
+                         cols <= tile_capacity;
+  // (Also when only the Hessian is asked for: the loss then takes the same
+  // path, so its Hessian has the same bits either way; the tile is dropped.)
+  const bool tile_gradient = Order >= 1 && Loss::reads_row_runs && has_packet<S> &&
+                             !gradient_data && cols > 1 && cols <= tile_capacity;
 
   // Pass 2: each row's term and derivatives, in blocks of rows (reduce.hpp:
   // the sum is the same for any thread count).
-  auto visit = [&](Index i) -> double {
+  auto visit = [&](Index i, const S* x, S* g) -> double {
     Index y = 0;
     bool skip = false;
     if constexpr (indices) {
@@ -149,7 +201,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     if (skip || empty) {
       // Ignored rows contribute nothing; a mean over nothing has zero gradient.
       for (Index c = 0; c < cols; ++c) {
-        gradient.set(i, c, S(0));
+        if (g) g[c] = S(0);
+        else gradient.set(i, c, S(0));
         hessian.set(i, c, S(0));
       }
       if (skip) {
@@ -159,7 +212,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     }
     const S row_scale = empty ? S(0) : S(static_cast<S>(scale) * w);
     RowView<Order, S, Input<P>, Input<T>, G, H> view(pred, target, i, y, row_scale, gradient,
-                                                     hessian, row_data);
+                                                     hessian, x, g);
     const S term = loss.row(view);
     const S weighted = has_weights<W> ? S(w * term) : term;
     terms.set(i, 0, weighted);
@@ -170,7 +223,26 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
     const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
     double s = 0;
-    for (Index i = first; i < last; ++i) s += visit(i);
+    if (!tile_pred && !tile_gradient) {
+      for (Index i = first; i < last; ++i)
+        s += visit(i, row_data ? row_data + i * cols : nullptr,
+                   gradient_data ? gradient_data + i * cols : nullptr);
+      return s;
+    }
+    alignas(64) S x_tile[tile_capacity];
+    alignas(64) S g_tile[tile_capacity];
+    // A tile holds whole rows: as many as fit, at most the block's.
+    const Index tile_rows = std::max<Index>(1, std::min(last - first, tile_capacity / cols));
+    for (Index t = first; t < last; t += tile_rows) {
+      const Index n = std::min(tile_rows, last - t);
+      if (tile_pred) copy_rows_in(pred, t, n, cols, x_tile);
+      for (Index i = t; i < t + n; ++i) {
+        const Index k = (i - t) * cols;
+        s += visit(i, tile_pred ? x_tile + k : row_data ? row_data + i * cols : nullptr,
+                   tile_gradient ? g_tile + k : gradient_data ? gradient_data + i * cols : nullptr);
+      }
+      if (tile_gradient) copy_rows_out(g_tile, t, n, cols, gradient);
+    }
     return s;
   });
   return Partial<double>{sum, denominator, loss.reduction()};

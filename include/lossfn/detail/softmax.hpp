@@ -33,6 +33,14 @@ struct LogSumExp {
       return x == max ? S(0) : -std::numeric_limits<S>::infinity();
     return (x - max) - log_sum;
   }
+  /// log softmax_c of class c with logit x, to full precision also for the
+  /// largest logit: −log1p(rest) there, where (x − m) − log(1 + rest) rounds
+  /// 1 + rest first (a logit 17 above the others in float gives exactly 0).
+  S log_softmax(Eigen::Index c, const S& x) const {
+    using std::log1p;
+    if (c == argmax && max != std::numeric_limits<S>::infinity() && max == max) return -log1p(rest);
+    return log_softmax(x);
+  }
   S softmax(const S& x) const {
     using std::exp;
     return exp(log_softmax(x));
@@ -47,13 +55,11 @@ struct LogSumExp {
   }
 };
 
-/// log_sum_exp of a contiguous row of at least one packet, on SIMD lanes:
-/// the same passes as the scalar version below (the maximum and its first
-/// index; then Σ exp(x_c − m) over c ≠ argmax), each lane summing its own
-/// columns, the lanes then added in order. false if the row holds NaN or
-/// +inf (the scalar version handles those limits).
+/// The largest of a contiguous row of at least one packet, on SIMD lanes, and
+/// its first index; false if the row holds NaN or +inf or is all −inf (the
+/// scalar log_sum_exp handles those limits).
 template <class S>
-bool log_sum_exp_packets(const S* x, Eigen::Index C, LogSumExp<S>& out) {
+bool row_max_packets(const S* x, Eigen::Index C, S& max, Eigen::Index& argmax) {
   using V = Vec<S>;
   constexpr Eigen::Index W = V::size;
   constexpr S inf = std::numeric_limits<S>::infinity();
@@ -77,25 +83,80 @@ bool log_sum_exp_packets(const S* x, Eigen::Index C, LogSumExp<S>& out) {
   select(special, V(1), V(0)).store(lanes);
   for (Eigen::Index l = 0; l < W; ++l) bad = bad || lanes[l] != S(0);
   if (bad || m == -inf) return false;
-  Eigen::Index argmax = 0;
+  argmax = 0;
   while (x[argmax] != m) ++argmax;
-  // Σ exp(x_c − m) for c ≠ argmax: the argmax's lane adds exactly 0.
-  const V vm(m);
-  V sum(0), index(0);
+  max = m;
+  return true;
+}
+
+/// Σ_{c ≠ argmax} e_c of the row's exponentials e_c = exp(x_c − m), on SIMD
+/// lanes, each lane summing its own columns and the lanes then added in
+/// order (the argmax's lane adds exactly 0). With `out`, e_c is also written
+/// to out[c]: one exp per logit serves the sum and the gradient.
+template <class S>
+S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index argmax, S* out) {
+  using V = Vec<S>;
+  constexpr Eigen::Index W = V::size;
+  S lanes[W];
   for (Eigen::Index l = 0; l < W; ++l) lanes[l] = static_cast<S>(l);
-  const V lane_index = V::load(lanes), step(static_cast<S>(W)), skip(static_cast<S>(argmax));
-  index = lane_index;
-  for (c = 0; c + W <= C; c += W) {
-    sum += select(index == skip, V(0), exp(V(V::load(x + c) - vm)));
+  const V vm(m), step(static_cast<S>(W)), skip(static_cast<S>(argmax));
+  V sum(0), index = V::load(lanes);
+  Eigen::Index c = 0;
+  for (; c + W <= C; c += W) {
+    const V e = exp(V(V::load(x + c) - vm));
+    if (out) e.store(out + c);
+    sum += select(index == skip, V(0), e);
     index += step;
   }
   sum.store(lanes);
   S rest(0);
   for (Eigen::Index l = 0; l < W; ++l) rest += lanes[l];
-  for (; c < C; ++c)
-    if (c != argmax) rest += exp(S(x[c] - m));
+  for (; c < C; ++c) {
+    const S e = exp(S(x[c] - m));
+    if (out) out[c] = e;
+    if (c != argmax) rest += e;
+  }
+  return rest;
+}
+
+/// log_sum_exp of a contiguous row of at least one packet, on SIMD lanes;
+/// false for a row holding NaN or +inf.
+template <class S>
+bool log_sum_exp_packets(const S* x, Eigen::Index C, LogSumExp<S>& out, S* exps = nullptr) {
+  S m;
+  Eigen::Index argmax;
+  if (!row_max_packets(x, C, m, argmax)) return false;
+  const S rest = sum_exp_packets(x, C, m, argmax, exps);
   out = {m, log(S(1) + rest), rest, argmax};
   return true;
+}
+
+/// The fast path of a softmax loss's gradient: for a row given as a
+/// contiguous run of at least one packet, with a contiguous gradient row and
+/// finite logits, writes e_c = exp(x_c − max) to the gradient row (one exp
+/// per logit, on SIMD lanes; softmax_c = e_c / (1 + lse.rest)) and returns
+/// that row; else nullptr, and the loss takes its general path.
+template <class Row>
+typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row::Scalar>& lse) {
+  using S = typename Row::Scalar;
+  if constexpr (has_packet<S>) {
+    S* g = row.gradient_data();
+    if (g && row.data() && row.cols() >= Vec<S>::size &&
+        log_sum_exp_packets(row.data(), row.cols(), lse, g))
+      return g;
+  }
+  return nullptr;
+}
+
+/// out[c] *= a for c < C, on SIMD lanes.
+template <class S>
+void scale_run(S* out, Eigen::Index C, S a) {
+  Eigen::Index c = 0;
+  if constexpr (has_packet<S>) {
+    const Vec<S> va(a);
+    for (; c + Vec<S>::size <= C; c += Vec<S>::size) (Vec<S>::load(out + c) * va).store(out + c);
+  }
+  for (; c < C; ++c) out[c] *= a;
 }
 
 template <class Row>

@@ -1,0 +1,272 @@
+// The row-wise driver's layouts and the softmax losses' fast path (issue 3,
+// item 3): a column-major, strided, transposed or 16-bit pred is copied into
+// row-major tiles, so every layout gives the same bits as row-major; and the
+// fused gradient of SoftmaxCrossEntropy and SoftmaxFocalLoss (one exp per
+// logit, written in the gradient row) agrees with a long-double reference,
+// for C from 1 to beyond a tile and rows with and without class weights.
+#include <lossfn/lossfn.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+
+namespace {
+
+using Eigen::Index;
+template <class S>
+using ColMat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+template <class S>
+using RowMat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Labels = Eigen::Matrix<long long, Eigen::Dynamic, 1>;
+
+template <class S>
+ColMat<S> logits(Index n, Index c, unsigned seed, double spread) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> d(0.0, spread);
+  ColMat<S> x(n, c);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<S>(d(rng));
+  if (n > 2 && c > 2) x(1, c - 1) = static_cast<S>(40);  // a row where one class dominates
+  return x;
+}
+
+Labels labels(Index n, Index c, unsigned seed) {
+  std::mt19937 rng(seed);
+  Labels y(n);
+  for (Index i = 0; i < n; ++i) y(i) = static_cast<long long>(rng() % static_cast<unsigned>(c));
+  if (n > 2 && c > 2) y(1) = c - 1;
+  return y;
+}
+
+template <class S>
+bool same_bits(const ColMat<S>& a, const ColMat<S>& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
+  for (Index j = 0; j < a.cols(); ++j)
+    for (Index i = 0; i < a.rows(); ++i)
+      if (std::memcmp(&a(i, j), &b(i, j), sizeof(S)) != 0) return false;
+  return true;
+}
+
+/// value and gradient of a softmax loss, long double, sum reduction:
+/// focal with γ (0: cross-entropy) and optional class weights α.
+struct Reference {
+  long double value = 0;
+  ColMat<long double> gradient;
+  /// The size of the terms each gradient entry sums (the rounding's scale:
+  /// M·s_y − w_y cancels when s_y is near 1).
+  ColMat<long double> magnitude;
+};
+template <class S>
+Reference softmax_reference(const ColMat<S>& x, const Labels& y, long double gamma,
+                            const std::vector<double>& alpha) {
+  const Index n = x.rows(), C = x.cols();
+  Reference r;
+  r.gradient.resize(n, C);
+  r.magnitude.resize(n, C);
+  for (Index i = 0; i < n; ++i) {
+    long double m = x(i, 0);
+    for (Index c = 1; c < C; ++c) m = std::max<long double>(m, x(i, c));
+    long double sum = 0;
+    for (Index c = 0; c < C; ++c) sum += std::exp(static_cast<long double>(x(i, c)) - m);
+    const Index t = static_cast<Index>(y(i));
+    const long double a = alpha.empty() ? 1.0L : alpha[static_cast<size_t>(t)];
+    // When class t has the largest logit, s_y is 1/(1 + rest) with rest the
+    // others' share, which can be below long double's epsilon: log s_y and
+    // q = 1 − s_y then come from rest, not from a rounded sum.
+    long double log_sy = static_cast<long double>(x(i, t)) - m - std::log(sum);
+    long double q = -std::expm1(log_sy);
+    if (static_cast<long double>(x(i, t)) == m) {
+      long double rest = 0;
+      for (Index c = 0; c < C; ++c)
+        if (c != t) rest += std::exp(static_cast<long double>(x(i, c)) - m);
+      log_sy = -std::log1p(rest);
+      q = rest / (1 + rest);
+    }
+    const long double sy = std::exp(log_sy);
+    const long double factor = a * (gamma == 0 ? 1.0L : std::pow(q, gamma));
+    r.value += -factor * log_sy;
+    for (Index c = 0; c < C; ++c) {
+      const long double sc = std::exp(static_cast<long double>(x(i, c)) - m) / sum;
+      const long double rc = c == t ? -sy : (q == 0 ? 0.0L : sy * sc / q);
+      const long double dls = (c == t ? 1.0L : 0.0L) - sc;
+      r.gradient(i, c) = -factor * (gamma * rc * log_sy + dls);
+      r.magnitude(i, c) = factor * (gamma * std::abs(rc * log_sy) + (c == t ? 1.0L : 0.0L) + sc);
+    }
+  }
+  return r;
+}
+
+/// Runs f(pred) over row-major, column-major, strided Map and transposed
+/// inputs, with gradients in both orders; every result must equal the
+/// row-major one bitwise.
+template <class S, class Loss>
+void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y) {
+  const RowMat<S> xr = x;
+  RowMat<S> g_row(x.rows(), x.cols());
+  const S v_row = loss.value_and_gradient(xr, y, g_row);
+  const ColMat<S> expected = g_row;
+
+  ColMat<S> g(x.rows(), x.cols());
+  CHECK(loss.value_and_gradient(x, y, g) == v_row);  // column-major in, column-major out
+  CHECK(same_bits(g, expected));
+
+  RowMat<S> gr(x.rows(), x.cols());
+  CHECK(loss.value_and_gradient(x, y, gr) == v_row);  // column-major in, row-major out
+  CHECK(same_bits(ColMat<S>(gr), expected));
+
+  // A strided Map: inner stride 2, padded columns, NaN in the gaps.
+  const Index outer = 2 * x.rows() + 3;
+  std::vector<S> buffer(static_cast<size_t>(outer * x.cols() + 2), std::nanf(""));
+  for (Index j = 0; j < x.cols(); ++j)
+    for (Index i = 0; i < x.rows(); ++i) buffer[static_cast<size_t>(j * outer + 2 * i)] = x(i, j);
+  const Eigen::Map<const ColMat<S>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> strided(
+      buffer.data(), x.rows(), x.cols(), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(outer, 2));
+  CHECK(loss.value_and_gradient(strided, y, g) == v_row);
+  CHECK(same_bits(g, expected));
+
+  // The transpose of a column-major C x N matrix (row-major storage, but an
+  // expression) and a gradient written into a Block of a wider matrix.
+  const ColMat<S> xt = x.transpose();
+  ColMat<S> wide = ColMat<S>::Constant(x.rows() + 2, x.cols() + 1, S(-3));
+  auto block = wide.block(1, 1, x.rows(), x.cols());
+  CHECK(loss.value_and_gradient(xt.transpose(), y, block) == v_row);
+  CHECK(same_bits(ColMat<S>(block), expected));
+  CHECK((wide.row(0).array() == S(-3)).all());
+  CHECK((wide.col(0).array() == S(-3)).all());
+
+  // The separate calls: the same value, the same gradient.
+  CHECK(loss.value(x, y) == v_row);
+  CHECK(same_bits(ColMat<S>(loss.gradient(x, y)), expected));
+}
+
+template <class S>
+double tolerance(Index C) {
+  return (64.0 + static_cast<double>(C) / 4.0) * std::numeric_limits<S>::epsilon();
+}
+
+template <class S>
+void check_against_reference(const ColMat<S>& g, S value, const Reference& ref, Index C) {
+  const double tol = tolerance<S>(C);
+  CHECK(std::abs(static_cast<double>(value) - static_cast<double>(ref.value)) <=
+        tol * (std::abs(static_cast<double>(ref.value)) + 1.0));
+  long bad = 0;
+  for (Index i = 0; i < g.rows(); ++i)
+    for (Index c = 0; c < C; ++c) {
+      const long double err = std::abs(static_cast<long double>(g(i, c)) - ref.gradient(i, c));
+      // Below the normal range the rounding is absolute: a few times its least normal value.
+      if (!(err <= tol * ref.magnitude(i, c) + 16.0L * std::numeric_limits<S>::min())) {
+        if (bad == 0)
+          UNSCOPED_INFO("row " << i << " class " << c << ": " << g(i, c) << " vs "
+                               << static_cast<double>(ref.gradient(i, c)));
+        ++bad;
+      }
+    }
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("row-wise losses: every layout gives the row-major bits", "[driver][rowwise]",
+                   float, double) {
+  using S = TestType;
+  // C spans no packet, one packet, packets plus a tail, several rows per
+  // tile, one row per tile (2049 floats) and, in double, rows longer than a
+  // tile (2048 doubles): those are read in place on the scalar path, and a
+  // row-major pred of them is not, so only the layouts of C ≤ 2048 agree
+  // bitwise in double.
+  for (Index C : {1, 2, 3, 10, 16, 17, 64, 100, 1000, 2049}) {
+    for (Index n : {1, 5, 37}) {
+      if (C * n > 60000 || (sizeof(S) == 8 && C > 2048)) continue;
+      CAPTURE(C, n);
+      const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(C * 131 + n), 3.0);
+      const Labels y = labels(n, C, static_cast<unsigned>(C + n));
+      layouts_agree<S>(lossfn::SoftmaxCrossEntropy(), x, y);
+      layouts_agree<S>(lossfn::SoftmaxCrossEntropy().label_smoothing(0.1), x, y);
+      layouts_agree<S>(lossfn::SoftmaxFocalLoss(), x, y);
+      layouts_agree<S>(lossfn::SoftmaxFocalLoss().gamma(0.5), x, y);
+      layouts_agree<S>(lossfn::NegativeLogLikelihood(), x, y);
+      layouts_agree<S>(lossfn::MultiClassHinge(), x, y);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("softmax losses' fused gradient against a long-double reference",
+                   "[driver][rowwise]", float, double) {
+  using S = TestType;
+  for (Index C : {1, 2, 7, 16, 33, 100, 1000, 3000, 5000}) {
+    for (Index n : {1, 9}) {
+      CAPTURE(C, n);
+      const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(7 * C + n), 4.0);
+      const Labels y = labels(n, C, static_cast<unsigned>(3 * C + n));
+      std::vector<double> alpha(static_cast<size_t>(C));
+      for (Index c = 0; c < C; ++c) alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
+      for (double gamma : {0.0, 0.5, 2.0}) {
+        for (bool weighted : {false, true}) {
+          CAPTURE(gamma, weighted);
+          const Reference ref = softmax_reference(x, y, gamma, weighted ? alpha : std::vector<double>{});
+          ColMat<S> g(n, C);
+          RowMat<S> gr(n, C);
+          if (gamma == 0) {
+            auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
+            if (weighted) loss.class_weights(alpha);
+            const S v = loss.value_and_gradient(x, y, g);
+            check_against_reference<S>(g, v, ref, C);
+            const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+            check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
+          }
+          auto focal = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
+          if (weighted) focal.class_weights(alpha);
+          const S v = focal.value_and_gradient(x, y, g);
+          check_against_reference<S>(g, v, ref, C);
+          const S vr = focal.value_and_gradient(RowMat<S>(x), y, gr);
+          check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax fast path: the Hessian call's gradient (general path) agrees",
+          "[driver][rowwise]") {
+  // value_and_gradient takes the one-exp path; asking for the Hessian too
+  // takes the general path (two exps). The two must agree closely.
+  const ColMat<float> x = logits<float>(13, 40, 5u, 5.0);
+  const Labels y = labels(13, 40, 6u);
+  for (double gamma : {0.0, 2.0}) {
+    ColMat<float> g1(13, 40), g2(13, 40), h(13, 40);
+    float v1, v2;
+    if (gamma == 0) {
+      const lossfn::SoftmaxCrossEntropy loss;
+      v1 = loss.value_and_gradient(x, y, g1);
+      v2 = loss.value_gradient_hessian(x, y, g2, h);
+    } else {
+      const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma);
+      v1 = loss.value_and_gradient(x, y, g1);
+      v2 = loss.value_gradient_hessian(x, y, g2, h);
+    }
+    CHECK(v1 == v2);
+    CHECK(((g1 - g2).array().abs() <= 1e-6f * (g2.array().abs() + 1e-6f)).all());
+  }
+}
+
+TEST_CASE("softmax losses: ignored rows and weights on the tiled path", "[driver][rowwise]") {
+  ColMat<float> x = logits<float>(40, 24, 9u, 2.0);
+  Labels y = labels(40, 24, 10u);
+  y(3) = -100;
+  y(17) = -100;
+  Eigen::VectorXf w = Eigen::VectorXf::LinSpaced(40, 0.0f, 2.0f);
+  const auto loss = lossfn::SoftmaxCrossEntropy().ignore_index(-100);
+  ColMat<float> g(40, 24);
+  RowMat<float> gr(40, 24);
+  const float v = loss.value_and_gradient(x, y, lossfn::weights(w), g);
+  const float vr = loss.value_and_gradient(RowMat<float>(x), y, lossfn::weights(w), gr);
+  CHECK(v == vr);
+  CHECK(same_bits(g, ColMat<float>(gr)));
+  CHECK((g.row(3).array() == 0.0f).all());
+  CHECK((g.row(17).array() == 0.0f).all());
+  CHECK((g.row(0).array() == 0.0f).all());  // weight 0
+  CHECK(g.row(20).array().abs().sum() > 0.0f);
+}
