@@ -104,6 +104,7 @@ Reference softmax_reference(const ColMat<S>& x, const Labels& y, long double gam
 /// row-major one bitwise.
 template <class S, class Loss>
 void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y) {
+  INFO(Loss::name);
   const RowMat<S> xr = x;
   RowMat<S> g_row(x.rows(), x.cols());
   const S v_row = loss.value_and_gradient(xr, y, g_row);

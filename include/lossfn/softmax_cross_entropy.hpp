@@ -24,7 +24,8 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
  public:
   static constexpr const char* name = "SoftmaxCrossEntropy";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = true, accepts_probabilities = true, reads_row_runs = true;
+                        convex = true, accepts_probabilities = true, reads_row_runs = true,
+                        has_lanes = true;
 
   /// ε ∈ [0, 1): the target becomes (1 − ε)·one-hot + ε/C.
   SoftmaxCrossEntropy& label_smoothing(double e) {
@@ -90,6 +91,38 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
       });
     }
     return value;
+  }
+
+  /// W rows of class indices at once, one per SIMD lane (rows of ≤ 64
+  /// classes, detail/rowwise.hpp), without smoothing: the formulas above with
+  /// M = w_y, s_c = e_c / (1 + rest).
+  template <class Lanes>
+  bool lanes(Lanes& l) const {
+    using S = typename Lanes::Scalar;
+    using V = typename Lanes::V;
+    detail::LaneSoftmax<S> sm;
+    if (smoothing_ > 0 || !detail::lanes_softmax(l, sm)) return false;
+    S x_y[Lanes::width], total[Lanes::width];
+    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
+      x_y[k] = l.x(l.label[k], k);
+      total[k] = l.active[k] ? this->template class_weight<S>(l.label[k]) : S(0);
+    }
+    const V value = -V::load(total) * V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest)));
+    value.store(l.term);
+    if constexpr (Lanes::order >= 1) {
+      const V inv = V(1) / (V(1) + sm.rest), scale = V::load(l.scale), M = scale * V::load(total);
+      for (Eigen::Index c = 0; c < l.cols; ++c) {
+        const V s = l.gradient(c) * inv;
+        if constexpr (Lanes::order >= 2) {
+          const V complement = detail::select(sm.argmax == V(static_cast<S>(c)), V(sm.rest * inv), V(V(1) - s));
+          l.hessian(c, M * s * complement);
+        }
+        l.gradient(c, M * s);
+      }
+      for (Eigen::Index k = 0; k < Lanes::width; ++k)
+        if (l.active[k]) l.gradient(l.label[k], k) -= l.scale[k] * total[k];
+    }
+    return true;
   }
 
  private:

@@ -268,6 +268,9 @@ class Rowwise : public LossApi<Derived> {
   /// Whether the loss reads its rows as contiguous runs (RowView::data(), for
   /// SIMD along the row): the driver then hands it such runs in any layout.
   static constexpr bool reads_row_runs = false;
+  /// Whether the loss has `bool lanes(LaneView&)`: W rows at once, one per
+  /// SIMD lane, for rows of few classes (detail/rowwise.hpp).
+  static constexpr bool has_lanes = false;
 
   template <class P, class T>
   Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,

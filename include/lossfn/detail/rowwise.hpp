@@ -64,6 +64,39 @@ class RowView {
   S* gradient_data_;
 };
 
+/// W consecutive rows of a row-wise loss at once, one per SIMD lane (W =
+/// Vec<S>::size), as a loss's `lanes(view)` sees them: column c of the W rows
+/// is one packet, x(c), in pred, in the gradient and in the Hessian. The
+/// driver fills labels, scales and the active lanes (a lane past the last row,
+/// or whose row is ignored, is inactive: scale 0, label 0), and reads back
+/// term[] — the unweighted terms, as row() returns them.
+template <int Order, class S>
+struct LaneView {
+  static constexpr int order = Order;
+  static constexpr Index width = Vec<S>::size;
+  using Scalar = S;
+  using V = Vec<S>;
+
+  const S* x_data;
+  Index x_stride;
+  S* g_data;  // order ≥ 1: the gradient columns (or a scratch tile)
+  Index g_stride;
+  S* h_data;  // order 2
+  Index h_stride;
+  Index cols;
+  Index label[width];
+  S scale[width];
+  bool active[width];
+  S term[width];
+
+  V x(Index c) const { return V::load(x_data + c * x_stride); }
+  S x(Index c, Index lane) const { return x_data[c * x_stride + lane]; }
+  V gradient(Index c) const { return V::load(g_data + c * g_stride); }
+  void gradient(Index c, const V& v) const { v.store(g_data + c * g_stride); }
+  S& gradient(Index c, Index lane) const { return g_data[c * g_stride + lane]; }
+  void hessian(Index c, const V& v) const { v.store(h_data + c * h_stride); }
+};
+
 template <class T>
 long long label_value(const T& v) {
   return static_cast<long long>(v);
@@ -104,6 +137,10 @@ void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output
       for (Index r = 0; r < n; ++r) out.set(first + r, c, tile[r * cols + c]);
   }
 }
+
+/// Whether a loss computes W rows at once, one per SIMD lane (`lanes(view)`).
+template <class Loss>
+constexpr bool lanes_loss = Loss::has_lanes;
 
 /// Runs a row-wise loss. Returns the reduction's sum and denominator.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
@@ -218,10 +255,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     terms.set(i, 0, weighted);
     return static_cast<double>(weighted);
   };
-  const Index rows_per_block = std::max<Index>(1, block_size / std::max<Index>(cols, 1));
-  const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
-  const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
-    const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
+  // Rows [first, last) one by one, through the row tiles when they apply.
+  auto rows_range = [&](Index first, Index last) -> double {
     double s = 0;
     if (!tile_pred && !tile_gradient) {
       for (Index i = first; i < last; ++i)
@@ -243,6 +278,88 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       }
       if (tile_gradient) copy_rows_out(g_tile, t, n, cols, gradient);
     }
+    return s;
+  };
+  // Rows of at most 64 classes of a loss with lanes(): W rows at a time, one
+  // per SIMD lane, read in place from a column-major pred and gradient of
+  // the compute type, else through column-major tiles of W rows on the stack
+  // (the same arithmetic, so the same bits, in every layout). A group whose
+  // lanes() declines (an option it does not vectorize, a NaN or +inf logit)
+  // takes the rows one by one.
+  constexpr Index lane_max_cols = 64;
+  bool use_lanes = false;
+  if constexpr (has_packet<S> && lanes_loss<Loss> && indices)
+    use_lanes = cols <= lane_max_cols && cols > 0;
+  using LV = LaneView<Order, std::conditional_t<has_packet<S>, S, float>>;
+  constexpr Index LW = LV::width, lane_tile = LW * lane_max_cols;
+  auto lanes_group = [&](Index t, Index n) -> double {
+    if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
+      alignas(64) S x_tile[lane_tile];
+      alignas(64) S g_tile[Order >= 1 ? lane_tile : 1];
+      alignas(64) S h_tile[Order >= 2 ? lane_tile : 1];
+      const S* x_col = nullptr;
+      S* g_col = nullptr;
+      if constexpr (std::is_same_v<typename P::Scalar, S>) x_col = pred.linear(false);
+      if constexpr (wanted<G>)
+        if constexpr (std::is_same_v<typename G::Scalar, S>) g_col = gradient.linear(false);
+      LV l;
+      l.cols = cols;
+      if (x_col && n == LW) {
+        l.x_data = x_col + t;
+        l.x_stride = rows;
+      } else {
+        for (Index c = 0; c < cols; ++c)
+          for (Index k = 0; k < LW; ++k) x_tile[c * LW + k] = k < n ? static_cast<S>(pred(t + k, c)) : S(0);
+        l.x_data = x_tile;
+        l.x_stride = LW;
+      }
+      const bool g_direct = Order >= 1 && g_col && n == LW;
+      l.g_data = g_direct ? g_col + t : Order >= 1 ? g_tile : nullptr;
+      l.g_stride = g_direct ? rows : LW;
+      l.h_data = Order >= 2 ? h_tile : nullptr;
+      l.h_stride = LW;
+      S w[LW];
+      for (Index k = 0; k < LW; ++k) {
+        bool skip = k >= n;
+        Index y = 0;
+        if (!skip) {
+          const long long label = label_value(target(t + k, 0));
+          skip = loss.ignored(label);
+          if (!skip) y = static_cast<Index>(label);
+        }
+        w[k] = k < n ? weights.template operator()<S>(t + k, 0) : S(0);
+        l.label[k] = y;
+        l.active[k] = !skip;
+        l.scale[k] = (skip || empty) ? S(0) : S(static_cast<S>(scale) * w[k]);
+      }
+      if (!loss.lanes(l)) return rows_range(t, t + n);
+      if constexpr (Order >= 1)
+        if (!g_direct && wanted<G>)
+          for (Index c = 0; c < cols; ++c)
+            for (Index k = 0; k < n; ++k) gradient.set(t + k, c, g_tile[c * LW + k]);
+      if constexpr (Order >= 2)
+        for (Index c = 0; c < cols; ++c)
+          for (Index k = 0; k < n; ++k) hessian.set(t + k, c, h_tile[c * LW + k]);
+      double s = 0;
+      for (Index k = 0; k < n; ++k) {
+        const S weighted = !l.active[k] ? S(0) : has_weights<W> ? S(w[k] * l.term[k]) : l.term[k];
+        terms.set(t + k, 0, weighted);
+        s += static_cast<double>(weighted);
+      }
+      return s;
+    } else {
+      (void)t;
+      (void)n;
+      return 0.0;
+    }
+  };
+  const Index rows_per_block = std::max<Index>(1, block_size / std::max<Index>(cols, 1));
+  const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
+  const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
+    const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
+    if (!use_lanes) return rows_range(first, last);
+    double s = 0;
+    for (Index t = first; t < last; t += LW) s += lanes_group(t, std::min(LW, last - t));
     return s;
   });
   return Partial<double>{sum, denominator, loss.reduction()};

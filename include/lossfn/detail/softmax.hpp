@@ -148,6 +148,45 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
   return nullptr;
 }
 
+/// The softmax of W rows at once, one row per SIMD lane (a LaneView,
+/// detail/rowwise.hpp): per lane the largest logit m, its first column
+/// argmax, and rest = Σ_{c ≠ argmax} e_c with e_c = exp(x_c − m) — the same
+/// quantities as LogSumExp — with e_c written to the gradient's column c when
+/// the view has one (order ≥ 1). false if an active lane holds NaN or +inf:
+/// the driver then takes those rows one by one.
+template <class S>
+struct LaneSoftmax {
+  Vec<S> max, argmax, rest;
+};
+template <class L>
+bool lanes_softmax(const L& l, LaneSoftmax<typename L::Scalar>& out) {
+  using S = typename L::Scalar;
+  using V = Vec<S>;
+  constexpr S inf = std::numeric_limits<S>::infinity();
+  const Eigen::Index C = l.cols;
+  V m(-inf), argmax(0);
+  Mask<S> special = V(0) != V(0);  // all false
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const V v = l.x(c);
+    special = special || v != v || v == V(inf);
+    const Mask<S> larger = m < v;
+    m = select(larger, v, m);
+    argmax = select(larger, V(static_cast<S>(c)), argmax);
+  }
+  S lanes[L::width];
+  select(special || m == V(-inf), V(1), V(0)).store(lanes);
+  for (Eigen::Index k = 0; k < L::width; ++k)
+    if (lanes[k] != S(0) && l.active[k]) return false;
+  V rest(0);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const V e = exp(V(l.x(c) - m));
+    if constexpr (L::order >= 1) l.gradient(c, e);
+    rest += select(argmax == V(static_cast<S>(c)), V(0), e);
+  }
+  out = {m, argmax, rest};
+  return true;
+}
+
 /// out[c] *= a for c < C, on SIMD lanes.
 template <class S>
 void scale_run(S* out, Eigen::Index C, S a) {
