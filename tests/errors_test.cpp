@@ -585,3 +585,47 @@ TEST_CASE("a valid call after a rejected one works (no state left behind)", "[er
   CHECK(again.value == good.value);
   CHECK(same_bits(again.gradient, good.gradient));
 }
+
+TEST_CASE("an output sharing memory with an input or the other output is rejected", "[errors]") {
+  // Outputs are written while inputs are read: the call fails before any
+  // write, and the shared storage keeps its values.
+  Mat p = Mat::Random(6, 4), t = Mat::Random(6, 4);
+  const Mat p0 = p, t0 = t;
+  const lossfn::MeanSquaredError mse;
+  CHECK(error_of([&] { mse.value_and_gradient(p, t, p); }) ==
+        "MeanSquaredError: gradient shares memory with pred; pass an output of its own "
+        "(outputs are written while inputs are read)");
+  CHECK(error_of([&] { mse.value_and_gradient(p, t, t); }) ==
+        "MeanSquaredError: gradient shares memory with target; pass an output of its own "
+        "(outputs are written while inputs are read)");
+  Mat g(6, 4);
+  CHECK(error_of([&] { mse.value_gradient_hessian(p, t, g, g); }) ==
+        "MeanSquaredError: gradient and hessian share memory; pass two outputs");
+  // A Map over part of pred's storage, against a block of pred.
+  Eigen::Map<Mat> tail(p.data() + 8, 4, 4);
+  const Mat u = Mat::Random(4, 4);
+  CHECK(error_of([&] { mse.value_and_gradient(p.block(0, 0, 4, 4), u, tail); })
+            .find("gradient shares memory with pred") != std::string::npos);
+  Mat q = Mat::Random(4, 4);
+  CHECK(error_of([&] { mse.value_and_gradient(q.transpose(), u, q); })
+            .find("gradient shares memory with pred") != std::string::npos);
+  // Weights.
+  Mat w = Mat::Ones(6, 4);
+  CHECK(error_of([&] { mse.value_and_gradient(p, t, lossfn::weights(w), w); })
+            .find("gradient shares memory with weights") != std::string::npos);
+  // Row-wise: the softmax losses write exponentials into the gradient row.
+  Eigen::VectorXi y = Eigen::VectorXi::Zero(6);
+  CHECK(error_of([&] { lossfn::SoftmaxCrossEntropy().value_and_gradient(p, y, p); }) ==
+        "SoftmaxCrossEntropy: gradient shares memory with pred; pass an output of its own "
+        "(outputs are written while inputs are read)");
+  Mat h(6, 4);
+  CHECK(error_of([&] { lossfn::SoftmaxFocalLoss().value_gradient_hessian(p, y, h, p); })
+            .find("hessian shares memory with pred") != std::string::npos);
+  CHECK(p == p0);
+  CHECK(t == t0);
+  // Disjoint parts of one buffer are fine.
+  Mat both(6, 8);
+  both.leftCols(4) = p0;
+  CHECK_NOTHROW(mse.value_and_gradient(both.leftCols(4), t, both.rightCols(4)));
+  CHECK(both.rightCols(4).isApprox(2.0 * (p0 - t) / 24.0));
+}

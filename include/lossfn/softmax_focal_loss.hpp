@@ -24,7 +24,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
  public:
   static constexpr const char* name = "SoftmaxFocalLoss";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = false, reads_row_runs = true;
+                        convex = false, reads_row_runs = true, has_lanes = true;
 
   SoftmaxFocalLoss& gamma(double g) {
     if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
@@ -86,6 +86,52 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
       });
     }
     return saturated ? S(0) : S(-factor * log_sy);
+  }
+
+  /// W rows at once, one per SIMD lane (rows of ≤ 64 classes,
+  /// detail/rowwise.hpp): the formulas above on packets, with s_c = e_c /
+  /// (1 + rest); q is rest / (1 + rest) where y holds the largest logit, else
+  /// 1 − s_y (s_y ≤ 1/2 there, so nothing cancels).
+  template <class Lanes>
+  bool lanes(Lanes& l) const {
+    using S = typename Lanes::Scalar;
+    using V = typename Lanes::V;
+    using detail::select;
+    detail::LaneSoftmax<S> sm;
+    if (!detail::lanes_softmax(l, sm)) return false;
+    S x_y[Lanes::width], label[Lanes::width], alpha[Lanes::width];
+    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
+      x_y[k] = l.x(l.label[k], k);
+      label[k] = static_cast<S>(l.label[k]);
+      alpha[k] = l.active[k] ? this->template class_weight<S>(l.label[k]) : S(0);
+    }
+    const V y = V::load(label), inv = V(1) / (V(1) + sm.rest), g(gamma_);
+    const auto y_is_max = sm.argmax == y;
+    const V log_sy = select(y_is_max, V(-detail::log1p(sm.rest)),
+                            V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest))));
+    const V sy = detail::exp(log_sy), q = select(y_is_max, V(sm.rest * inv), V(V(1) - sy));
+    const V factor = V::load(alpha) * detail::pow_option(q, gamma_);
+    const auto saturated = q == V(0) && V(g) > V(0);
+    select(saturated, V(0), V(-factor * log_sy)).store(l.term);
+    if constexpr (Lanes::order >= 1) {
+      const V scale = V::load(l.scale);
+      for (Eigen::Index c = 0; c < l.cols; ++c) {
+        const V column(static_cast<S>(c));
+        const auto is_y = column == y;
+        const V sc = l.gradient(c) * inv;
+        const V rc = select(is_y, V(-sy), select(q == V(0), V(0), V(sy * sc / q)));
+        const V dls = select(is_y, V(1), V(0)) - sc;
+        const V rc_log = select(rc == V(0), V(0), V(rc * log_sy));
+        if constexpr (Lanes::order >= 2) {
+          const V complement = select(sm.argmax == column, V(sm.rest * inv), V(V(1) - sc));
+          const V inner = g * (g - V(1)) * rc * rc_log + g * (V(1) - V(2) * sc) * rc_log +
+                          V(2) * g * rc * dls - sc * complement;
+          l.hessian(c, scale * select(saturated, V(0), V(-factor * inner)));
+        }
+        l.gradient(c, scale * select(saturated, V(0), V(-factor * (g * rc_log + dls))));
+      }
+    }
+    return true;
   }
 
  private:

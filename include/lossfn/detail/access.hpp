@@ -52,6 +52,27 @@ auto linear_data(const X& x, bool row_major) {
   }
 }
 
+/// The bytes an object's coefficients span, [first, last): empty for an
+/// expression without storage of its own (nothing to compare).
+struct Span {
+  const char* first = nullptr;
+  const char* last = nullptr;
+  bool overlaps(const Span& o) const {
+    return first && o.first && first < o.last && o.first < last;
+  }
+};
+template <class X>
+Span span_of(const X& x) {
+  if constexpr ((Eigen::internal::traits<X>::Flags & Eigen::DirectAccessBit) != 0) {
+    if (x.size() == 0) return {};
+    const Index extent = (x.rows() - 1) * x.rowStride() + (x.cols() - 1) * x.colStride() + 1;
+    const char* first = reinterpret_cast<const char*>(x.data());
+    return {first, first + extent * static_cast<Index>(sizeof(typename X::Scalar))};
+  } else {
+    return {};
+  }
+}
+
 /// Read access to an input expression by (row, column), whatever its storage
 /// order, strides or kind. An expensive expression (a product such as
 /// `W * x + b`) is evaluated once into a temporary; a plain object, Map, Block

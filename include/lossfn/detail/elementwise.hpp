@@ -44,6 +44,29 @@ void check_outputs(const Request<W, G, H, U>& request, Index rows, Index cols, c
   if constexpr (wanted<H>) check_output(*request.hessian, rows, cols, name, "hessian");
 }
 
+/// Outputs are written while the inputs are read (and the gradient row holds
+/// a softmax loss's exponentials before it holds the gradient): an output
+/// that shares memory with pred, target, the weights or the other output
+/// would give wrong numbers, so it is an error, found before anything is
+/// written. (Inputs that are expressions are not stored: nothing to compare.)
+template <class W, class G, class H, class U, class P, class T>
+void check_aliasing(const Request<W, G, H, U>& request, const P& pred, const T& target,
+                    const char* name) {
+  Span inputs[3] = {span_of(pred), span_of(target), {}};
+  const char* input_names[3] = {"pred", "target", "weights"};
+  if constexpr (has_weights<W>) inputs[2] = span_of(*request.weights);
+  auto check = [&](const Span& out, const char* output) {
+    for (int k = 0; k < 3; ++k)
+      if (out.overlaps(inputs[k]))
+        fail(std::string(name) + ": " + output + " shares memory with " + input_names[k] +
+             "; pass an output of its own (outputs are written while inputs are read)");
+  };
+  Span g, h;
+  if constexpr (wanted<G>) check(g = span_of(*request.gradient), "gradient");
+  if constexpr (wanted<H>) check(h = span_of(*request.hessian), "hessian");
+  if (g.overlaps(h)) fail(std::string(name) + ": gradient and hessian share memory; pass two outputs");
+}
+
 /// Checks every coefficient against the loss's pred_ok / target_ok hooks,
 /// before anything is written: a bad value anywhere leaves every output as
 /// it was (SPEC: the caller's data is never modified). Values are checked as
@@ -226,6 +249,7 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   const SampleWeights<W> weights(request.weights, rows, cols, false, name);
   check_values(loss, pred, target);
   check_outputs(request, rows, cols, name);
+  check_aliasing(request, pred_expr, target_expr, name);
   const double denominator =
       has_weights<W> ? weights.total(cols) : static_cast<double>(rows) * static_cast<double>(cols);
   const bool mean = loss.reduction() == Reduction::mean;

@@ -167,6 +167,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   loss.check_shape(rows, cols);
   const SampleWeights<W> weights(request.weights, rows, cols, true, name);
   check_outputs(request, rows, cols, name);
+  check_aliasing(request, pred_expr, target_expr, name);
 
   // Pass 1: validate every label and total the mean's denominator, so that
   // pass 2 can write each gradient row already scaled, in one pass.
