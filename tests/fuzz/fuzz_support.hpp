@@ -67,6 +67,7 @@ enum class Kind {
   label,        // -1, 0, +1
   rate,         // >= 0, [0, 40]
   weight,       // >= 0, [0, 4]
+  log_prob,     // <= 0, [-40, 0] (a log-probability)
 };
 
 /// Tracks whether every decoded number was finite and of moderate
@@ -114,6 +115,7 @@ S number(Bytes& b, Kind kind, Decoded& d) {
     case Kind::label: return static_cast<S>(static_cast<int>(head % 3) - 1);
     case Kind::rate: return static_cast<S>(40 * u);
     case Kind::weight: return static_cast<S>(4 * u);
+    case Kind::log_prob: return static_cast<S>(-40 * u);
   }
   return S(0);
 }
@@ -123,6 +125,13 @@ inline double option(Bytes& b, double lo, double hi) {
   Decoded ignored;
   const std::uint8_t head = b.byte();
   if (head < 40) return special<double>(head, ignored);
+  return lo + (hi - lo) * (b.u16() / 65535.0);
+}
+/// The same, and a special value that is not moderate (NaN, ±inf, huge)
+/// clears d.moderate: an option of 1e30 may overflow a float formula.
+inline double option(Bytes& b, double lo, double hi, Decoded& d) {
+  const std::uint8_t head = b.byte();
+  if (head < 40) return special<double>(head, d);
   return lo + (hi - lo) * (b.u16() / 65535.0);
 }
 
@@ -266,6 +275,12 @@ struct Facts {
   bool nan_propagates = true;  // a NaN prediction makes the value NaN
   bool exact_weight = true;    // partial().weight is known (no class weights, no ignore_index)
   bool row_wise = false;
+  /// When >= 0: the mean's denominator partial().weight must equal (the
+  /// harness's own Σ w_i·cw[y_i] over the rows not ignored).
+  double weight = -1;
+  /// What the call must do, when the harness knows: +1 accept (every rule
+  /// holds), -1 reject (some rule is broken), 0 unknown.
+  int expect = 0;
 };
 
 template <class L>
@@ -275,8 +290,9 @@ constexpr bool is_zero_one = std::is_same_v<L, lossfn::ZeroOneLoss>;
 
 /// Calls every entry point of `loss` on (pred, target[, weights]) and checks
 /// the invariants. `w` is empty or one lossfn::Weights.
+/// Returns whether the input was accepted.
 template <class Loss, class P, class T, class... W>
-void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& decoded,
+bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& decoded,
               const Facts& facts, bool bad_out_shape, const W&... w) {
   using S = typename P::Scalar;
   constexpr bool has_gradient = lossfn::traits<Loss>::differentiable;
@@ -290,6 +306,8 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
 
   S value{};
   const Outcome first = attempt([&] { value = loss.value(pred, target, w...); });
+  if (facts.expect > 0 && first.threw) broken("a valid input was rejected", first.message);
+  if (facts.expect < 0 && !first.threw) broken("an invalid input was accepted");
   // Every entry point without an out-argument agrees with value().
   auto agrees = [&](const Outcome& o, const char* entry) {
     if (o.threw != first.threw || o.message != first.message)
@@ -374,6 +392,9 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
         for (Index i = 0; i < terms.rows(); ++i) total += static_cast<double>(terms(i, j));
       FUZZ_CHECK(close(static_cast<S>(total), part.sum, tol), "unreduced does not add up to partial().sum");
       FUZZ_CHECK(close(part.value(), value, tol), "partial().value() != value()");
+      if (facts.weight >= 0)
+        FUZZ_CHECK(close(part.weight, static_cast<S>(facts.weight), tol),
+                   "partial().weight is not the mean's denominator");
       if (facts.exact_weight && sizeof...(W) == 0) {
         const double n = facts.row_wise ? double(rows) : double(rows) * double(cols);
         FUZZ_CHECK(part.weight == static_cast<S>(n), "partial().weight is not the count of terms");
@@ -397,6 +418,7 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
   }
   FUZZ_CHECK(same_bits(ColMajor<S>(pred), pred_before), "pred was modified");
   FUZZ_CHECK(same_bits(ColMajor<typename T::Scalar>(target), target_before), "target was modified");
+  return !first.threw;
 }
 
 }  // namespace fuzz
