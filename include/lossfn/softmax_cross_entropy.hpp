@@ -51,11 +51,20 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
       }
     };
     S value(0), total(0);
+    bool weighted = false;
     for (Eigen::Index c = 0; c < C; ++c) {
       const S tw = target_weight(c);
       total += tw;
-      if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
+      if (tw != S(0)) {  // 0·log s_c adds nothing, even where log s_c = −inf
+        weighted = true;
+        value -= tw * lse.log_softmax(r.x(c));
+      }
     }
+    // A row whose target weights are all 0 (class weight 0 on its label, an
+    // all-zero probability row) still propagates a NaN logit (and a row with no
+    // softmax limit), as 0·NaN does in PyTorch and in every other loss here;
+    // lse.max is NaN exactly then.
+    if (!weighted && C > 0) value += detail::nan_of(lse.max);
     if constexpr (Row::order >= 1) {
       detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& s) {
         r.gradient(c, total * s - target_weight(c));
