@@ -279,9 +279,11 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
       if (!ignored) {
         // (NLL reads only the label's entry; a one-column multi-class hinge
         // reads nothing: its term, a sum over the other classes, is 0.)
+        bool row_nan = false;  // (not pred.row(i): a row of no columns is a null Block)
+        for (Index c = 0; c < C; ++c) row_nan = row_nan || is_nan(pred(i, c));
         const bool nan = plan.loss == nll     ? is_nan(pred(i, y[size_t(i)]))
-                         : plan.loss == hinge ? C > 1 && pred.row(i).hasNaN()
-                                              : pred.row(i).hasNaN();
+                         : plan.loss == hinge ? C > 1 && row_nan
+                                              : row_nan;
         e.nan_counted = e.nan_counted || nan;
       }
     }
