@@ -5,11 +5,13 @@
 #                                    crashes to build/fuzz/crash-*)
 #   bash scripts/fuzz.sh smoke       each target once over its committed
 #                                    corpus (tests/fuzz/corpus/<target>): CI
+#   bash scripts/fuzz.sh <mode> fuzz_rowwise ...   only the targets named
 # With clang++-14 and its libFuzzer runtime: -fsanitize=fuzzer,address,undefined.
 # Without: g++ with ASan+UBSan and a main() that replays the corpus (smoke only).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-mode="${1:?usage: fuzz.sh <seconds>|smoke}"
+mode="${1:?usage: fuzz.sh <seconds>|smoke [target...]}"
+shift
 build="${FUZZ_BUILD_DIR:-$root/build/fuzz}"
 mkdir -p "$build"
 eigen="$(pkg-config --cflags eigen3 2>/dev/null || echo -isystem /usr/include/eigen3)"
@@ -27,7 +29,15 @@ if [ -n "$cxx" ] && echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, uns
   libfuzzer=1
 fi
 
-for src in "$root"/tests/fuzz/fuzz_*.cpp; do
+sources=("$root"/tests/fuzz/fuzz_*.cpp)
+if (($#)); then
+  sources=()
+  for t in "$@"; do
+    [ -f "$root/tests/fuzz/$t.cpp" ] || { echo "no fuzz target $t (tests/fuzz/$t.cpp)" >&2; exit 1; }
+    sources+=("$root/tests/fuzz/$t.cpp")
+  done
+fi
+for src in "${sources[@]}"; do
   target="$(basename "$src" .cpp)"
   exe="$build/$target"
   if [ ! -x "$exe" ] || [ "$src" -nt "$exe" ] || [ "$root/tests/fuzz/fuzz_support.hpp" -nt "$exe" ] ||

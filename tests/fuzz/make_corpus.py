@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of the fuzz targets: for every loss selector byte,
 a few deterministic pseudo-random inputs (tests/fuzz/corpus/<target>/).
-Rerun after changing a target's byte layout:  python3 tests/fuzz/make_corpus.py"""
+Rerun after changing a target's byte layout:  python3 tests/fuzz/make_corpus.py
+(Reproducers of fixed bugs are committed beside them, named repro-*: this
+script leaves them alone.)"""
 import os
 import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGETS = {"fuzz_elementwise": 15}  # target: number of losses (first byte)
+# target: (number of losses (first byte), seeds per loss, longest body)
+TARGETS = {
+    "fuzz_elementwise": (15, 3, 160),
+    # rows x columns of values (up to 9 x 40, ~3 bytes each) follow the options
+    "fuzz_rowwise": (6, 8, 1200),
+}
 
-for target, losses in TARGETS.items():
+for target, (losses, seeds, longest) in TARGETS.items():
     out = os.path.join(HERE, "corpus", target)
     os.makedirs(out, exist_ok=True)
     rng = random.Random(20261202)
     for loss in range(losses):
-        for seed in range(3):
-            body = bytes(rng.randrange(256) for _ in range(rng.randrange(8, 160)))
+        for seed in range(seeds):
+            body = bytes(rng.randrange(256) for _ in range(rng.randrange(8, longest)))
             with open(os.path.join(out, f"loss{loss:02d}_{seed}"), "wb") as f:
                 f.write(bytes([loss]) + body)
