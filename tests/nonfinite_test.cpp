@@ -148,6 +148,29 @@ void nan_everywhere() {
 
 }  // namespace
 
+// Regression (fuzz_elementwise): SmoothL1Loss chose its β = 0 branch on the
+// double option, so a β > 0 that rounds to 0 in float (4.9e-324) divided 0 by
+// 0: a NaN gradient where pred == target. It is MeanAbsoluteError there.
+TEST_CASE("SmoothL1Loss: a beta that rounds to 0 in pred's type gives the L1 gradient",
+          "[nonfinite]") {
+  const auto tiny = lossfn::SmoothL1Loss().beta(std::numeric_limits<double>::denorm_min());
+  Mat<float> p(2, 9), t(2, 9);  // 18 coefficients: the SIMD path and its tail
+  for (Eigen::Index k = 0; k < p.size(); ++k) {
+    p.data()[k] = float(k % 3) - 1;  // -1, 0, 1
+    t.data()[k] = 0;
+  }
+  const Mat<float> g = tiny.gradient(p, t), mae = lossfn::MeanAbsoluteError().gradient(p, t);
+  CHECK(g.allFinite());
+  CHECK(g == mae);
+  CHECK(tiny(p, t) == lossfn::MeanAbsoluteError()(p, t));
+  CHECK(tiny.hessian_diagonal(p, t).isZero(0));
+  const Mat<float> g1 = tiny.gradient(p.block(0, 0, 2, 1), t.block(0, 0, 2, 1));  // scalar path
+  CHECK(g1.allFinite());
+  // double keeps its β = 4.9e-324: quadratic inside, where d = 0
+  Mat<double> pd = p.cast<double>(), td = t.cast<double>();
+  CHECK(tiny.gradient(pd, td).allFinite());
+}
+
 TEST_CASE("a NaN in pred propagates to value, gradient and terms", "[nonfinite]") {
   nan_everywhere<float>();
   nan_everywhere<double>();

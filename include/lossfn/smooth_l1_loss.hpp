@@ -48,7 +48,10 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
     const S beta = static_cast<S>(beta_);
     const auto inside = a < beta;
     r.value = select(inside, S(S(0.5) * d * d / beta), S(a - S(0.5) * beta));
-    if constexpr (Order >= 1) r.first = detail::max_nan(detail::min_nan(S(d / beta), S(1)), S(-1));
+    // Outside, sign(d) (0 at d = 0, NaN for NaN), not d / β clamped to ±1: a
+    // β > 0 that rounds to 0 in S (4.9e-324 in float) would give 0 / 0 at d = 0.
+    if constexpr (Order >= 1)
+      r.first = select(inside, S(d / beta), select(d > S(0), S(1), select(d < S(0), S(-1), S(d * S(0)))));
     if constexpr (Order >= 2) r.second = select(inside, S(S(1) / beta), S(0));
     return r;
   }
