@@ -57,28 +57,12 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
         if (smoothing_ == 0) return f(r.label(), target_weight(r.label()));
       for (Eigen::Index c = 0; c < C; ++c) f(c, target_weight(c));
     };
+    // With a contiguous gradient row: one exp per logit, e_c = exp(x_c − max)
+    // written there, and s_c = e_c / (1 + rest).
     detail::LogSumExp<S> lse;
-    if constexpr (Row::order >= 1) {
-      // One exp per logit: e_c = exp(x_c − max) in the gradient row, s_c =
-      // e_c / (1 + rest), then dl/dx_c = M·s_c − target weight_c, scaled.
-      if (S* g = detail::exps_into_gradient(r, lse)) {
-        S value(0), total(0);
-        for_each_target([&](Eigen::Index c, S tw) {
-          total += tw;
-          if (tw != S(0)) value -= tw * lse.log_softmax(r.x(c));
-        });
-        const S inv = S(1) / (S(1) + lse.rest);
-        if constexpr (Row::order >= 2)
-          for (Eigen::Index c = 0; c < C; ++c) {
-            const S s = g[c] * inv;
-            r.hessian(c, total * s * (c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s)));
-          }
-        detail::scale_run(g, C, S(r.scale() * total * inv));
-        for_each_target([&](Eigen::Index c, S tw) { g[c] -= r.scale() * tw; });
-        return value;
-      }
-    }
-    lse = detail::log_sum_exp(r);
+    S* g = nullptr;
+    if constexpr (Row::order >= 1) g = detail::exps_into_gradient(r, lse);
+    if (!g) lse = detail::log_sum_exp(r);
     S value(0), total(0);
     bool weighted = false;
     for_each_target([&](Eigen::Index c, S tw) {
@@ -91,9 +75,19 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     // A row whose target weights are all 0 (class weight 0 on its label, an
     // all-zero probability row) still propagates a NaN logit (and a row with no
     // softmax limit), as 0·NaN does in PyTorch and in every other loss here;
-    // lse.max is NaN exactly then. (The one-exp path above sees finite rows only.)
+    // lse.max is NaN exactly then (never on the one-exp path: finite rows only).
     if (!weighted && C > 0) value += detail::nan_of(lse.max);
-    if constexpr (Row::order >= 1) {
+    if (g) {
+      // dl/dx_c = M·s_c − target weight_c, scaled.
+      const S inv = S(1) / (S(1) + lse.rest);
+      if constexpr (Row::order >= 2)
+        for (Eigen::Index c = 0; c < C; ++c) {
+          const S s = g[c] * inv;
+          r.hessian(c, total * s * (c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s)));
+        }
+      detail::scale_run(g, C, S(r.scale() * total * inv));
+      for_each_target([&](Eigen::Index c, S tw) { g[c] -= r.scale() * tw; });
+    } else if constexpr (Row::order >= 1) {
       detail::for_each_softmax(lse, r, [&](Eigen::Index c, const S& s) {
         r.gradient(c, total * s - target_weight(c));
         if constexpr (Row::order >= 2) r.hessian(c, total * s * lse.complement(c, r.x(c)));
