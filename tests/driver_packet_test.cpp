@@ -77,6 +77,12 @@ TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[d
   CHECK(worst_ulps<S>(range<S>(single ? -87.0 : -707.0, hi, 200001),
                       [](const V& x) { return d::exp(x); },
                       [](S x) { return std::exp(x); }) <= 4);
+  // ... and where it is subnormal, down to 0 (exp(x/2)², whose error in
+  // units of the smallest subnormal stays below 8; Eigen's pexp gave 0 there
+  // with AVX-512 and 2.9e-39 with SSE2).
+  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
+                      [](const V& x) { return d::exp(x); },
+                      [](S x) { return std::exp(x); }) <= 8);
   // log: Eigen's plog, ≤ 2 ulp over positive normal numbers.
   CHECK(worst_ulps<S>(log_range<S>(single ? 1e-37 : 1e-300, single ? 1e37 : 1e300, 200001),
                       [](const V& x) { return d::log(x); },
@@ -139,8 +145,7 @@ TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[d
     for (int l = 0; l < V::size; ++l) {
       const S v = special[i + static_cast<size_t>(l)];
       INFO("x = " << v);
-      CHECK(ulps(e[l], std::exp(v)) <= (std::exp(v) < std::numeric_limits<S>::min() ? 1e300 : 4));
-      if (std::exp(v) < std::numeric_limits<S>::min()) CHECK(e[l] == S(0));
+      CHECK(ulps(e[l], std::exp(v)) <= 4);
       CHECK(ulps(l1[l], std::log1p(v)) <= 4);
       CHECK(ulps(sp[l], d::softplus(v)) <= 6);
       CHECK(ulps(sg[l], d::sigmoid(v)) <= 6);

@@ -28,11 +28,11 @@ class BinaryCrossEntropy : public detail::Elementwise<BinaryCrossEntropy> {
 
   template <class S>
   static bool pred_ok(const S& p) {
-    return p >= S(0) && p <= S(1);
+    return detail::is_probability(p);
   }
   template <class S>
   static bool target_ok(const S& t) {
-    return t >= S(0) && t <= S(1);
+    return detail::is_probability(t);
   }
 
   template <int Order, class S>

@@ -31,7 +31,7 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
 
   template <class S>
   static bool target_ok(const S& t) {
-    return (t >= S(0)) & (t <= S(1));  // no branch: the driver checks whole arrays
+    return detail::is_probability(t);
   }
 
   /// One weight for every column.

@@ -31,7 +31,7 @@ class KLDivergence : public detail::Elementwise<KLDivergence> {
 
   template <class S>
   bool target_ok(const S& t) const {
-    return log_target_ ? t <= S(0) : (t >= S(0) && t <= S(1));
+    return log_target_ ? t <= S(0) : detail::is_probability(t);
   }
 
   /// Targets are log-probabilities (PyTorch's log_target).

@@ -26,7 +26,7 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
 
   template <class S>
   static bool target_ok(const S& t) {
-    return (t >= S(0)) & (t <= S(1));  // no branch: the driver checks whole arrays
+    return detail::is_probability(t);
   }
 
   /// Weight of the positive class, α_t = α·t + (1 − α)·(1 − t); a negative α disables it.

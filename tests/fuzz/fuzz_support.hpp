@@ -433,8 +433,10 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
         FUZZ_CHECK(part.weight == static_cast<S>(n), "partial().weight is not the count of terms");
       }
       // (The weight of the mean, not its narrowed copy: a double total of
-      // 1e-50 is a float 0 in partial().weight.)
-      if (mean && weight == 0)
+      // 1e-50 is a float 0 in partial().weight. Only where the weighted terms
+      // add up to a finite sum: 0 · NaN and 0 · inf are NaN, which the mean
+      // propagates, as PyTorch does.)
+      if (mean && weight == 0 && std::isfinite(total))
         FUZZ_CHECK(same_scalar(value, S(0)), "a mean over zero weight is not 0");
       if (decoded.moderate && facts.non_negative)
         FUZZ_CHECK((terms >= S(0)).all(), "a negative term from a non-negative loss");

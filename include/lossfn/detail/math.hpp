@@ -19,6 +19,12 @@ inline S select(bool c, const S& a, const S& b) {
 
 /// max/min that propagate a NaN in `a` (std::fmax would drop it).
 /// Written with select() so that the same line serves SIMD lanes.
+/// x ∈ [0, 1] (a probability); false for NaN.
+template <class S>
+inline bool is_probability(const S& x) {
+  return x >= S(0) && x <= S(1);
+}
+
 template <class S>
 inline S max_nan(const S& a, const S& b) {
   return select(a < b, b, a);

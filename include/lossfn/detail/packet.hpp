@@ -100,17 +100,29 @@ inline Vec<S> sqrt(const Vec<S>& x) {
 /// exp, from Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
 /// polynomial in r for float, a Padé approximant for double): ≤ 2 ulp with
 /// SSE2, ≤ 4 ulp in float with AVX-512 and FMA (driver_packet_test, against
-/// std::exp over [−87, 88] in float and [−707, 709] in double). pexp clamps its argument to ±88.723 (float) /
-/// ±709.784 (double), so beyond that it would return a finite number; here
-/// lanes above log(max) are +inf, and lanes below −88.72 / −709.78 are 0
-/// instead of a subnormal: an absolute error below 3e-39 (float) / 3e-308
-/// (double), and the exact limits at ±inf. NaN propagates.
+/// std::exp over [−87, 88] in float and [−707, 709] in double). Two limits of
+/// pexp are repaired here:
+///  - it clamps its argument to ±88.38 (float) / ±709.78 (double), so beyond
+///    them it returns a finite number: lanes above log(max) are +inf here;
+///  - its results below the smallest normal number are wrong: SSE2 and AVX
+///    return the clamp's 2.9e-39 for any x < −88.38, AVX-512 flushes them to
+///    0 from x ≈ −87.4 on (its scaling by 2^m does not make subnormals). Where
+///    a lane is below −87 (float) / −708 (double), exp(x) = exp(x/2)² there:
+///    x/2 is exact, exp(x/2) is normal, and the square rounds to the subnormal
+///    (or to 0 below the smallest one) — within a few ulp of std::exp's. It
+///    costs a second pexp only for packets that hold such a lane.
+/// NaN propagates.
 template <class S>
 inline Vec<S> exp(const Vec<S>& x) {
   constexpr bool single = std::is_same_v<S, float>;
-  const Vec<S> lo(single ? -88.72 : -709.78), hi(single ? 88.7228394 : 709.782712893384);
-  const Vec<S> e(pk::pexp(x.p));
-  return select(x < lo, Vec<S>(0), select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), e));
+  const Vec<S> hi(single ? 88.7228394 : 709.782712893384);
+  const Mask<S> tiny = x < Vec<S>(single ? -87.0 : -708.0);
+  Vec<S> e(pk::pexp(x.p));
+  if (pk::predux_any(tiny.m)) {
+    const Vec<S> half(pk::pexp((x * Vec<S>(0.5)).p));
+    e = select(tiny, half * half, e);
+  }
+  return select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), e);
 }
 
 /// log, from Eigen's plog (Cephes): ≤ 2 ulp (driver_packet_test); log(0) =
