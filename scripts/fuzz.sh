@@ -6,13 +6,17 @@
 #   bash scripts/fuzz.sh smoke       each target once over its committed
 #                                    corpus (tests/fuzz/corpus/<target>): CI
 #   bash scripts/fuzz.sh <mode> fuzz_rowwise ...   only the targets named
+# FUZZ_NATIVE=1 builds for this CPU (-march=native, in build/fuzz-native), so
+# that the widest SIMD paths (AVX-512 here) are the ones fuzzed.
 # With clang++-14 and its libFuzzer runtime: -fsanitize=fuzzer,address,undefined.
 # Without: g++ with ASan+UBSan and a main() that replays the corpus (smoke only).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:?usage: fuzz.sh <seconds>|smoke [target...]}"
 shift
-build="${FUZZ_BUILD_DIR:-$root/build/fuzz}"
+native=()
+if [ "${FUZZ_NATIVE:-0}" = 1 ]; then native=(-march=native); fi
+build="${FUZZ_BUILD_DIR:-$root/build/fuzz${native:+-native}}"
 mkdir -p "$build"
 eigen="$(pkg-config --cflags eigen3 2>/dev/null || echo -isystem /usr/include/eigen3)"
 # The smoke pass only replays the corpus: -O0 builds the target in a fraction
@@ -20,7 +24,7 @@ eigen="$(pkg-config --cflags eigen3 2>/dev/null || echo -isystem /usr/include/ei
 opt=-O1
 if [ "$mode" = smoke ]; then opt=-O0; build="$build/smoke"; mkdir -p "$build"; fi
 common=(-std=c++17 "$opt" -g -fno-omit-frame-pointer -fno-sanitize-recover=all
-        -I"$root/include" $eigen)
+        "${native[@]}" -I"$root/include" $eigen)
 
 cxx="$(command -v clang++-14 || command -v clang++ || true)"
 libfuzzer=0

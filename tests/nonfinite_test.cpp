@@ -203,6 +203,28 @@ void nan_under_zero_target_weights() {
   t1.row(1) << S(0), S(0.5), S(0.5);
   CHECK(std::isfinite(lossfn::SoftmaxCrossEntropy()(minus_inf, t1)));
   CHECK(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).unreduced(minus_inf, y)(1) == 0);
+  // ... and so does SoftmaxFocalLoss's, on every path (40 rows: the SIMD lanes
+  // of column-major rows, the one-exp path of row-major ones); it gave
+  // 0·(−inf) = NaN on the row paths.
+  Mat<S> tall(40, 3);
+  IVec y_tall(40);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    tall.row(i) = minus_inf.row(i % 3);
+    y_tall(i) = y(i % 3);
+  }
+  const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> tall_rows = tall;
+  for (const double g : {0.0, 2.0}) {
+    const auto focal = lossfn::SoftmaxFocalLoss().gamma(g).class_weights({0.0, 2.0, 0.5});
+    INFO("gamma " << g);
+    CHECK(focal.unreduced(minus_inf, y)(1) == 0);
+    for (const auto& terms : {focal.unreduced(tall, y_tall), focal.unreduced(tall_rows, y_tall)}) {
+      CHECK(terms.allFinite());
+      for (Eigen::Index i = 1; i < 40; i += 3) CHECK(terms(i) == 0);
+    }
+    CHECK(focal.gradient(tall, y_tall).allFinite());
+    CHECK(focal.gradient(tall_rows, y_tall).allFinite());
+    CHECK(std::isfinite(focal(tall_rows, y_tall)));
+  }
 }
 
 }  // namespace

@@ -85,7 +85,9 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
         if constexpr (Row::order >= 2) r.hessian(c, d.second);
       });
     }
-    return saturated ? S(0) : S(-factor * log_sy);
+    // factor 0 (saturated, or a class weight of 0) drops the term, also where
+    // log s_y is −inf (a −inf logit of a weight-0 class): 0, not 0·inf = NaN.
+    return factor == S(0) ? S(0) : S(-factor * log_sy);
   }
 
   /// W rows at once, one per SIMD lane (rows of ≤ 64 classes,
@@ -112,7 +114,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     const V sy = detail::exp(log_sy), q = select(y_is_max, V(sm.rest * inv), V(V(1) - sy));
     const V factor = V::load(alpha) * detail::pow_option(q, gamma_);
     const auto saturated = q == V(0) && V(g) > V(0);
-    select(saturated, V(0), V(-factor * log_sy)).store(l.term);
+    select(factor == V(0), V(0), V(-factor * log_sy)).store(l.term);
     if constexpr (Lanes::order >= 1) {
       const V scale = V::load(l.scale);
       for (Eigen::Index c = 0; c < l.cols; ++c) {
