@@ -97,14 +97,15 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
   }
 
   /// W rows of class indices at once, one per SIMD lane (rows of ≤ 64
-  /// classes, detail/rowwise.hpp), without smoothing: the formulas above with
-  /// M = w_y, s_c = e_c / (1 + rest).
+  /// classes, detail/rowwise.hpp), without smoothing (lanes_apply): the
+  /// formulas above with M = w_y, s_c = e_c / (1 + rest).
+  bool lanes_apply() const { return smoothing_ == 0; }
   template <class Lanes>
   bool lanes(Lanes& l) const {
     using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
     detail::LaneSoftmax<S> sm;
-    if (smoothing_ > 0 || !detail::lanes_softmax(l, sm)) return false;
+    if (!detail::lanes_softmax(l, sm)) return false;
     S x_y[Lanes::width], total[Lanes::width];
     for (Eigen::Index k = 0; k < Lanes::width; ++k) {
       x_y[k] = l.x(l.label[k], k);

@@ -271,6 +271,9 @@ class Rowwise : public LossApi<Derived> {
   /// Whether the loss has `bool lanes(LaneView&)`: W rows at once, one per
   /// SIMD lane, for rows of few classes (detail/rowwise.hpp).
   static constexpr bool has_lanes = false;
+  /// Whether lanes() applies with the options set (a loss with lanes may
+  /// leave some options to its rows; the driver then never fills lane tiles).
+  bool lanes_apply() const { return true; }
 
   template <class P, class T>
   Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,

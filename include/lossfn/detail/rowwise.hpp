@@ -285,12 +285,12 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // per SIMD lane, read in place from a column-major pred and gradient of
   // the compute type, else through column-major tiles of W rows on the stack
   // (the same arithmetic, so the same bits, in every layout). A group whose
-  // lanes() declines (an option it does not vectorize, a NaN or +inf logit)
-  // takes the rows one by one.
+  // lanes() declines (a NaN or +inf logit) takes the rows one by one; so do
+  // all rows where the loss's options are not for lanes (lanes_apply()).
   constexpr Index lane_max_cols = 64;
   bool use_lanes = false;
   if constexpr (has_packet<S> && lanes_loss<Loss> && indices)
-    use_lanes = cols <= lane_max_cols && cols > 0;
+    use_lanes = cols <= lane_max_cols && cols > 0 && loss.lanes_apply();
   using LV = LaneView<Order, std::conditional_t<has_packet<S>, S, float>>;
   constexpr Index LW = LV::width, lane_tile = LW * lane_max_cols;
   auto lanes_group = [&](Index t, Index n) -> double {
