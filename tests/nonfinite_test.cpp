@@ -637,3 +637,58 @@ TEST_CASE("nothing counted (all ignored, zero weights) gives 0 and a zero gradie
   zero_weight_gives_zero(lossfn::MultiClassHinge(), x, y, w_col);
   zero_weight_gives_zero(lossfn::SoftmaxFocalLoss(), x, y, w_col);
 }
+
+namespace {
+/// Rows holding NaN and ±inf whose label is ignore_index: their gradient and
+/// Hessian rows are 0 and their terms 0, in both storage orders, on the SIMD
+/// lanes (rows of ≤ 64 classes, W at a time) and on the row path.
+template <class S, int StorageOrder, class Loss>
+void ignored_nonfinite_rows(const Loss& loss, Eigen::Index rows, Eigen::Index C) {
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, StorageOrder>;
+  CAPTURE(Loss::name, rows, C, StorageOrder);
+  M x(rows, C);
+  IVec y(rows);
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    y(i) = static_cast<int>(i % C);
+    for (Eigen::Index c = 0; c < C; ++c) x(i, c) = static_cast<S>(std::sin(double(3 * i + c)) * 4);
+  }
+  const S nan = std::numeric_limits<S>::quiet_NaN(), inf = std::numeric_limits<S>::infinity();
+  for (Eigen::Index i = 2; i < rows; i += 5) {
+    y(i) = -100;
+    x(i, 0) = nan;
+    x(i, C - 1) = i % 2 ? inf : -inf;
+  }
+  M g(rows, C), h(rows, C);
+  const S v = loss.value_gradient_hessian(x, y, g, h);
+  const S v1 = loss.value_and_gradient(x, y, g);
+  const auto terms = loss.unreduced(x, y);
+  CHECK(std::isfinite(v));
+  CHECK(v1 == v);
+  for (Eigen::Index i = 2; i < rows; i += 5) {
+    CAPTURE(i);
+    CHECK(terms(i, 0) == S(0));
+    CHECK(g.row(i).isZero(0));
+    CHECK(h.row(i).isZero(0));
+  }
+  CHECK(g.allFinite());
+  CHECK(h.allFinite());
+}
+}  // namespace
+
+TEST_CASE("an ignored row has zero derivatives, also where its logits are NaN or infinite",
+          "[nonfinite]") {
+  // Found by fuzz_rowwise (-march=native): SoftmaxFocalLoss's SIMD lanes gave
+  // an ignored row holding NaN a NaN gradient (scale 0 times NaN).
+  for (Eigen::Index rows : {7, 40})
+    for (Eigen::Index C : {3, 10}) {
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<double, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<double, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<double, Eigen::RowMajor>(
+          lossfn::SoftmaxFocalLoss().ignore_index(-100).gamma(0.5), rows, C);
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::NegativeLogLikelihood().ignore_index(-100), rows, C);
+    }
+}

@@ -334,6 +334,14 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.scale[k] = (skip || empty) ? S(0) : S(static_cast<S>(scale) * w[k]);
       }
       if (!loss.lanes(l)) return rows_range(t, t + n);
+      // An ignored row has zero derivatives whatever its logits (a NaN among
+      // them too, which the loss's arithmetic would carry: 0·NaN).
+      for (Index k = 0; k < n; ++k)
+        if (!l.active[k])
+          for (Index c = 0; c < cols; ++c) {
+            if constexpr (Order >= 1) l.g_data[c * l.g_stride + k] = S(0);
+            if constexpr (Order >= 2) l.h_data[c * l.h_stride + k] = S(0);
+          }
       if constexpr (Order >= 1)
         if (!g_direct && wanted<G>)
           for (Index c = 0; c < cols; ++c)
