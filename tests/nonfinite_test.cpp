@@ -692,3 +692,65 @@ TEST_CASE("an ignored row has zero derivatives, also where its logits are NaN or
       ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::NegativeLogLikelihood().ignore_index(-100), rows, C);
     }
 }
+
+namespace {
+/// A NaN or +inf at column p of some rows of an N x C pred: the SIMD paths
+/// (one-exp rows, lanes) decline those rows after their sums, and the
+/// results are the scalar path's (long double, which has no SIMD), NaN where
+/// it is NaN, in both storage orders.
+template <class S, int StorageOrder, class Loss>
+void special_rows_match_scalar(const Loss& loss, Eigen::Index N, Eigen::Index C, Eigen::Index p,
+                               long double special) {
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, StorageOrder>;
+  using L = Eigen::Matrix<long double, Eigen::Dynamic, Eigen::Dynamic>;
+  CAPTURE(Loss::name, N, C, p, static_cast<double>(special), StorageOrder);
+  M x(N, C);
+  IVec y(N);
+  for (Eigen::Index i = 0; i < N; ++i) {
+    y(i) = static_cast<int>((i * 7) % C);
+    for (Eigen::Index c = 0; c < C; ++c) x(i, c) = static_cast<S>(std::cos(double(5 * i + 3 * c)) * 6);
+  }
+  for (Eigen::Index i = 1; i < N; i += 4) x(i, p) = static_cast<S>(special);
+  if (N > 3) y(3) = static_cast<int>(p);  // row 3 (not special) and row 5 share p as label
+  if (N > 5) y(5) = static_cast<int>(p);
+  const L xl = x.template cast<long double>();
+  M g(N, C);
+  const auto terms = loss.unreduced(x, y);
+  loss.value_and_gradient(x, y, g);
+  const auto tl = loss.unreduced(xl, y);
+  const L gl = loss.gradient(xl, y);
+  const long double tol = 64 * std::numeric_limits<S>::epsilon();
+  long bad = 0;
+  for (Eigen::Index i = 0; i < N; ++i) {
+    auto near = [&](long double a, long double b) {
+      if (std::isnan(b)) return std::isnan(a);
+      if (std::isinf(b)) return a == b;
+      return std::abs(a - b) <= tol * (std::abs(b) + 1);
+    };
+    if (!near(terms(i), tl(i)) && bad++ == 0)
+      UNSCOPED_INFO("term " << i << ": " << double(terms(i)) << " vs " << double(tl(i)));
+    for (Eigen::Index c = 0; c < C; ++c)
+      if (!near(g(i, c), gl(i, c)) && bad++ == 0)
+        UNSCOPED_INFO("gradient (" << i << ", " << c << "): " << double(g(i, c)) << " vs "
+                                   << double(gl(i, c)));
+  }
+  CHECK(bad == 0);
+}
+}  // namespace
+
+TEST_CASE("softmax rows holding NaN or +inf anywhere give the scalar path's results",
+          "[nonfinite]") {
+  const long double nan = std::numeric_limits<long double>::quiet_NaN();
+  const long double inf = std::numeric_limits<long double>::infinity();
+  for (Eigen::Index C : {5, 16, 17, 40, 100, 1000})
+    for (Eigen::Index p : {Eigen::Index(0), C / 2, C - 1})
+      for (long double special : {nan, inf, -inf}) {
+        const Eigen::Index N = 37;
+        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
+        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
+        special_rows_match_scalar<double, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
+        special_rows_match_scalar<double, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
+        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss(), N, C, p, special);
+        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss(), N, C, p, special);
+      }
+}

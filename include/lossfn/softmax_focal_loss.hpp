@@ -74,7 +74,8 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
         }
       // The gradient of c ≠ y is factor·s_c·(1 − γ·s_y·log s_y / q): one
       // multiplier for the row, on SIMD lanes; class y's entry is its own.
-      const S other = q == S(0) ? S(1) : S(S(1) - g * sy * log_sy / q);
+      // (s_y·log s_y is 0 where s_y is: a −inf logit of class y, not NaN.)
+      const S other = q == S(0) || sy == S(0) ? S(1) : S(S(1) - g * sy * log_sy / q);
       const S y_entry = -factor * (g * (sy == S(0) ? S(0) : S(-sy * log_sy)) + q);
       detail::scale_run(e, r.cols(), saturated ? S(0) : S(r.scale() * factor * other * inv));
       e[y] = saturated ? S(0) : S(r.scale() * y_entry);

@@ -56,58 +56,69 @@ struct LogSumExp {
 };
 
 /// The largest of a contiguous row of at least one packet, on SIMD lanes, and
-/// its first index; false if the row holds NaN or +inf or is all −inf (the
-/// scalar log_sum_exp handles those limits).
+/// its first index; false if that largest is +inf, NaN or −inf (a row holding
+/// +inf, or all −inf: the scalar log_sum_exp handles those limits). Four
+/// running maxima, one max instruction per packet and no masks: a NaN logit
+/// is not looked for here (max may drop it), but it makes the row's sum of
+/// exponentials NaN, which log_sum_exp_packets checks (a NaN is never at
+/// argmax, where x == max).
 template <class S>
 bool row_max_packets(const S* x, Eigen::Index C, S& max, Eigen::Index& argmax) {
   using V = Vec<S>;
+  using P = typename V::Packet;
   constexpr Eigen::Index W = V::size;
   constexpr S inf = std::numeric_limits<S>::infinity();
-  V vmax(-inf);
-  Mask<S> special = V(0) != V(0);  // all false
+  P m0 = pk::pset1<P>(-inf), m1 = m0, m2 = m0, m3 = m0;
   Eigen::Index c = 0;
-  for (; c + W <= C; c += W) {
-    const V v = V::load(x + c);
-    special = special || v != v || v == V(inf);
-    vmax = select(vmax < v, v, vmax);
+  for (; c + 4 * W <= C; c += 4 * W) {
+    m0 = pk::pmax(m0, pk::ploadu<P>(x + c));
+    m1 = pk::pmax(m1, pk::ploadu<P>(x + c + W));
+    m2 = pk::pmax(m2, pk::ploadu<P>(x + c + 2 * W));
+    m3 = pk::pmax(m3, pk::ploadu<P>(x + c + 3 * W));
   }
+  for (; c + W <= C; c += W) m0 = pk::pmax(m0, pk::ploadu<P>(x + c));
   S lanes[W];
-  vmax.store(lanes);
+  pk::pstoreu(lanes, pk::pmax(pk::pmax(m0, m1), pk::pmax(m2, m3)));
   S m = lanes[0];
   for (Eigen::Index l = 1; l < W; ++l) m = lanes[l] > m ? lanes[l] : m;
-  bool bad = false;
-  for (; c < C; ++c) {
-    bad = bad || x[c] != x[c] || x[c] == inf;
+  for (; c < C; ++c)
     if (x[c] > m) m = x[c];
-  }
-  select(special, V(1), V(0)).store(lanes);
-  for (Eigen::Index l = 0; l < W; ++l) bad = bad || lanes[l] != S(0);
-  if (bad || m == -inf) return false;
-  argmax = 0;
-  while (x[argmax] != m) ++argmax;
+  if (!(m > -inf && m < inf)) return false;
+  // The first column holding m: the first packet that does, then its lane.
+  const P vm = pk::pset1<P>(m);
+  Eigen::Index first = 0;
+  while (first + W <= C && !pk::predux_any(pk::pcmp_eq(pk::ploadu<P>(x + first), vm))) first += W;
+  while (x[first] != m) ++first;
+  argmax = first;
   max = m;
   return true;
 }
 
 /// Σ_{c ≠ argmax} e_c of the row's exponentials e_c = exp(x_c − m), on SIMD
 /// lanes, each lane summing its own columns and the lanes then added in
-/// order (the argmax's lane adds exactly 0). With `out`, e_c is also written
-/// to out[c]: one exp per logit serves the sum and the gradient.
+/// order (the argmax's e_c = 1 is left out of its packet, once per row, not
+/// by a select in every packet). With `out`, e_c is also written to out[c]:
+/// one exp per logit serves the sum and the gradient.
 template <class S>
 S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index argmax, S* out) {
   using V = Vec<S>;
   constexpr Eigen::Index W = V::size;
-  S lanes[W];
-  for (Eigen::Index l = 0; l < W; ++l) lanes[l] = static_cast<S>(l);
-  const V vm(m), step(static_cast<S>(W)), skip(static_cast<S>(argmax));
-  V sum(0), index = V::load(lanes);
+  const V vm(m);
+  V sum(0);
   Eigen::Index c = 0;
-  for (; c + W <= C; c += W) {
-    const V e = exp(V(V::load(x + c) - vm));
-    if (out) e.store(out + c);
-    sum += select(index == skip, V(0), e);
-    index += step;
-  }
+  auto at = [&](Eigen::Index first) {
+    V e = exp(V(V::load(x + first) - vm));
+    if (out) e.store(out + first);
+    if (argmax >= first && argmax < first + W) {  // the largest logit's packet
+      S lanes[W];
+      e.store(lanes);
+      lanes[argmax - first] = S(0);
+      e = V::load(lanes);
+    }
+    sum += e;
+  };
+  for (; c + W <= C; c += W) at(c);
+  S lanes[W];
   sum.store(lanes);
   S rest(0);
   for (Eigen::Index l = 0; l < W; ++l) rest += lanes[l];
@@ -120,13 +131,14 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index argmax, S* out) 
 }
 
 /// log_sum_exp of a contiguous row of at least one packet, on SIMD lanes;
-/// false for a row holding NaN or +inf.
+/// false for a row holding NaN or +inf (or all −inf).
 template <class S>
 bool log_sum_exp_packets(const S* x, Eigen::Index C, LogSumExp<S>& out, S* exps = nullptr) {
   S m;
   Eigen::Index argmax;
   if (!row_max_packets(x, C, m, argmax)) return false;
   const S rest = sum_exp_packets(x, C, m, argmax, exps);
+  if (!(rest <= static_cast<S>(C))) return false;  // NaN: a NaN logit
   out = {m, log(S(1) + rest), rest, argmax};
   return true;
 }
@@ -165,24 +177,24 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::Scalar>& out) {
   constexpr S inf = std::numeric_limits<S>::infinity();
   const Eigen::Index C = l.cols;
   V m(-inf), argmax(0);
-  Mask<S> special = V(0) != V(0);  // all false
   for (Eigen::Index c = 0; c < C; ++c) {
     const V v = l.x(c);
-    special = special || v != v || v == V(inf);
-    const Mask<S> larger = m < v;
+    const Mask<S> larger = m < v;  // false for NaN: found below, by its sum
     m = select(larger, v, m);
     argmax = select(larger, V(static_cast<S>(c)), argmax);
   }
-  S lanes[L::width];
-  select(special || m == V(-inf), V(1), V(0)).store(lanes);
-  for (Eigen::Index k = 0; k < L::width; ++k)
-    if (lanes[k] != S(0) && l.active[k]) return false;
   V rest(0);
   for (Eigen::Index c = 0; c < C; ++c) {
     const V e = exp(V(l.x(c) - m));
     if constexpr (L::order >= 1) l.gradient(c, e);
     rest += select(argmax == V(static_cast<S>(c)), V(0), e);
   }
+  // A lane holding +inf has m = +inf; all −inf, m = −inf; a NaN makes its
+  // rest NaN (exp(NaN − m)): those rows are not for the lanes.
+  S lanes[L::width];
+  select(m < V(inf) && m > V(-inf) && rest <= V(static_cast<S>(C)), V(0), V(1)).store(lanes);
+  for (Eigen::Index k = 0; k < L::width; ++k)
+    if (lanes[k] != S(0) && l.active[k]) return false;
   out = {m, argmax, rest};
   return true;
 }
