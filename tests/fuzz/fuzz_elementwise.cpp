@@ -18,6 +18,12 @@ struct Plan {
   bool tiny_pred_overflows = false;
 };
 
+template <class Loss>
+const char* reduction_name(const Loss& loss) {
+  if constexpr (is_rmse<Loss>) return "mean";
+  else return loss.reduction() == lossfn::Reduction::sum ? "sum" : "mean";
+}
+
 template <class S, class Loss>
 void run(const Loss& loss, const Plan& plan, Bytes& b) {
   const Index rows = b.byte() % 9;      // 0..8
@@ -55,8 +61,25 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     for (Index i = 0; i < w.size(); ++i) total += double(w.data()[i]);
     if (weight_mode == 2) total *= double(cols);
     if (total > 0 && !(1.0 / total <= double(std::numeric_limits<S>::max()))) d.moderate = false;
+    // A mean over zero total weight is 0 with a zero gradient (SPEC §2),
+    // a NaN prediction under those zero weights included.
+    if (total == 0 && std::string(reduction_name(loss)) == "mean") d.nan_pred = false;
   }
 
+  if (std::getenv("FUZZ_DEBUG")) {  // what an input decodes to, for minimizing
+    std::fprintf(stderr, "%s S %s rows %ld cols %ld layout %d weights %d bad_out %d bad_target %d "
+                 "reduction %s moderate %d nan_pred %d\npred:",
+                 Loss::name, sizeof(S) == 4 ? "float" : "double", long(rows), long(cols), layout,
+                 weight_mode, int(bad_out), int(bad_target),
+                 reduction_name(loss), int(d.moderate),
+                 int(d.nan_pred));
+    for (Index i = 0; i < pred.size(); ++i) std::fprintf(stderr, " %.9g", double(pred.data()[i]));
+    std::fprintf(stderr, "\ntarget:");
+    for (Index i = 0; i < target.size(); ++i) std::fprintf(stderr, " %.9g", double(target.data()[i]));
+    std::fprintf(stderr, "\nweights:");
+    for (Index i = 0; i < w.size(); ++i) std::fprintf(stderr, " %.9g", double(w.data()[i]));
+    std::fprintf(stderr, "\n");
+  }
   with_layout(layout, pred, target, [&](const auto& p, const auto& t) {
     if (weight_mode == 0)
       exercise(loss, p, t, d, plan.facts, bad_out);
