@@ -1,6 +1,8 @@
 // lossfn — multi-class hinge loss (Weston–Watkins and Crammer–Singer).
 #pragma once
 
+#include <algorithm>
+
 #include "detail/class_options.hpp"
 
 namespace lossfn {
@@ -60,16 +62,19 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     const S m = static_cast<S>(margin_), fy = r.x(y);
     const S per = crammer_singer_ ? w : S(w / static_cast<S>(C));
     // The term of one violation z, and its first and second derivatives in z.
+    // Arithmetic, not a branch on z: with real data z > 0 is a coin toss per
+    // class, and a mispredicted branch cost more than the whole term.
     auto hinge = [&](S z, S& d1, S& d2) -> S {
-      // Inactive, or the kink: subgradient 0. NaN propagates, to the derivatives too.
-      if (!(z > S(0))) {
-        const S nan_or_zero = z != z ? z : S(0);
-        d1 = d2 = nan_or_zero;
-        return nan_or_zero;
-      }
-      d1 = squared_ ? S(2) * z * per : per;
-      d2 = squared_ ? S(2) * per : S(0);
-      return squared_ ? S(z * z * per) : S(z * per);
+      // Inactive, or the kink: subgradient 0 (z = −inf too). NaN propagates,
+      // to the derivatives too: max(NaN, 0) is NaN. (z = −0, from a margin
+      // of −0, gives the term −0.)
+      using std::max;
+      const S on = static_cast<S>(z > S(0));
+      const S nan_or_zero = z != z ? z : S(0);
+      const S active = max(z, S(0));
+      d1 = squared_ ? S(S(2) * active * per) : S(on * per + nan_or_zero);
+      d2 = squared_ ? S(on * S(S(2) * per) + nan_or_zero) : nan_or_zero;
+      return squared_ ? S(active * active * per) : S(active * per);
     };
     S value(0), dy(0), hy(0);
     if (crammer_singer_) {
