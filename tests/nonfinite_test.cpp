@@ -720,13 +720,13 @@ void special_rows_match_scalar(const Loss& loss, Eigen::Index N, Eigen::Index C,
   const auto tl = loss.unreduced(xl, y);
   const L gl = loss.gradient(xl, y);
   const long double tol = 64 * std::numeric_limits<S>::epsilon();
+  auto near = [&](long double a, long double b) {
+    if (std::isnan(b)) return std::isnan(a);
+    if (std::isinf(b)) return a == b;
+    return std::abs(a - b) <= tol * (std::abs(b) + 1);
+  };
   long bad = 0;
   for (Eigen::Index i = 0; i < N; ++i) {
-    auto near = [&](long double a, long double b) {
-      if (std::isnan(b)) return std::isnan(a);
-      if (std::isinf(b)) return a == b;
-      return std::abs(a - b) <= tol * (std::abs(b) + 1);
-    };
     if (!near(terms(i), tl(i)) && bad++ == 0)
       UNSCOPED_INFO("term " << i << ": " << double(terms(i)) << " vs " << double(tl(i)));
     for (Eigen::Index c = 0; c < C; ++c)

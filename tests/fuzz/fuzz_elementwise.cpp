@@ -18,10 +18,11 @@ struct Plan {
   bool tiny_pred_overflows = false;
 };
 
+/// Whether the loss divides by the total weight (RootMeanSquaredError always does).
 template <class Loss>
-const char* reduction_name(const Loss& loss) {
-  if constexpr (is_rmse<Loss>) return "mean";
-  else return loss.reduction() == lossfn::Reduction::sum ? "sum" : "mean";
+bool is_mean(const Loss& loss) {
+  if constexpr (is_rmse<Loss>) return true;
+  else return loss.reduction() == lossfn::Reduction::mean;
 }
 
 template <class S, class Loss>
@@ -63,7 +64,7 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     if (total > 0 && !(1.0 / total <= double(std::numeric_limits<S>::max()))) d.moderate = false;
     // A mean over zero total weight is 0 with a zero gradient (SPEC §2),
     // a NaN prediction under those zero weights included.
-    if (total == 0 && std::string(reduction_name(loss)) == "mean") d.nan_pred = false;
+    if (total == 0 && is_mean(loss)) d.nan_pred = false;
   }
 
   if (std::getenv("FUZZ_DEBUG")) {  // what an input decodes to, for minimizing
@@ -71,7 +72,7 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
                  "reduction %s moderate %d nan_pred %d\npred:",
                  Loss::name, sizeof(S) == 4 ? "float" : "double", long(rows), long(cols), layout,
                  weight_mode, int(bad_out), int(bad_target),
-                 reduction_name(loss), int(d.moderate),
+                 is_mean(loss) ? "mean" : "sum", int(d.moderate),
                  int(d.nan_pred));
     for (Index i = 0; i < pred.size(); ++i) std::fprintf(stderr, " %.9g", double(pred.data()[i]));
     std::fprintf(stderr, "\ntarget:");

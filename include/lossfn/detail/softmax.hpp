@@ -106,18 +106,17 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index argmax, S* out) 
   const V vm(m);
   V sum(0);
   Eigen::Index c = 0;
-  auto at = [&](Eigen::Index first) {
-    V e = exp(V(V::load(x + first) - vm));
-    if (out) e.store(out + first);
-    if (argmax >= first && argmax < first + W) {  // the largest logit's packet
+  for (; c + W <= C; c += W) {
+    V e = exp(V(V::load(x + c) - vm));
+    if (out) e.store(out + c);
+    if (argmax >= c && argmax < c + W) {  // the largest logit's packet
       S lanes[W];
       e.store(lanes);
-      lanes[argmax - first] = S(0);
+      lanes[argmax - c] = S(0);
       e = V::load(lanes);
     }
     sum += e;
-  };
-  for (; c + W <= C; c += W) at(c);
+  }
   S lanes[W];
   sum.store(lanes);
   S rest(0);
