@@ -99,9 +99,30 @@ Reference softmax_reference(const ColMat<S>& x, const Labels& y, long double gam
   return r;
 }
 
+/// Whether a and b agree within `tol` relative, with an absolute floor of
+/// tol·floor (gradient entries near 0, where s_y − 1 cancels).
+template <class S>
+bool close(const ColMat<S>& a, const ColMat<S>& b, double tol, double floor) {
+  for (Index i = 0; i < a.size(); ++i) {
+    const double u = static_cast<double>(a.data()[i]), v = static_cast<double>(b.data()[i]);
+    if (std::isnan(u) && std::isnan(v)) continue;
+    if (!(std::abs(u - v) <= tol * (std::abs(v) + floor))) return false;
+  }
+  return true;
+}
+
+/// Whether a column-major pred of this shape goes through panels (rows of
+/// more than 64 classes of a softmax loss, at least one panel of rows).
+template <class S>
+bool panels(const ColMat<S>& x) {
+  return x.cols() > 64 && x.rows() >= lossfn::detail::panel_rows<S>;
+}
+
 /// Runs f(pred) over row-major, column-major, strided Map and transposed
 /// inputs, with gradients in both orders; every result must equal the
-/// row-major one bitwise.
+/// row-major one bitwise — but for a column-major pred and gradient of rows
+/// of more than 64 classes that go through panels (the lanes' arithmetic,
+/// not the row path's): those agree within a few roundings.
 template <class S, class Loss>
 void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y) {
   INFO(Loss::name);
@@ -111,8 +132,21 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y) {
   const ColMat<S> expected = g_row;
 
   ColMat<S> g(x.rows(), x.cols());
-  CHECK(loss.value_and_gradient(x, y, g) == v_row);  // column-major in, column-major out
-  CHECK(same_bits(g, expected));
+  const S v_col = loss.value_and_gradient(x, y, g);  // column-major in, column-major out
+  const bool lanes = Loss::has_lanes && panels(x) && loss.lanes_apply();
+  const double tol = 64 * std::numeric_limits<S>::epsilon(), floor = 1.0 / static_cast<double>(x.rows());
+  if (lanes) {
+    CHECK(std::abs(static_cast<double>(v_col) - static_cast<double>(v_row)) <=
+          tol * std::abs(static_cast<double>(v_row)));
+    CHECK(close(g, expected, tol, floor));
+    CHECK(std::abs(static_cast<double>(loss.value(x, y)) - static_cast<double>(v_row)) <=
+          tol * std::abs(static_cast<double>(v_row)));
+    CHECK(same_bits(ColMat<S>(loss.gradient(x, y)), g));
+    CHECK(loss.value(x, y) == v_col);
+  } else {
+    CHECK(v_col == v_row);
+    CHECK(same_bits(g, expected));
+  }
 
   RowMat<S> gr(x.rows(), x.cols());
   CHECK(loss.value_and_gradient(x, y, gr) == v_row);  // column-major in, row-major out
@@ -139,8 +173,10 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y) {
   CHECK((wide.col(0).array() == S(-3)).all());
 
   // The separate calls: the same value, the same gradient.
-  CHECK(loss.value(x, y) == v_row);
-  CHECK(same_bits(ColMat<S>(loss.gradient(x, y)), expected));
+  if (!lanes) {
+    CHECK(loss.value(x, y) == v_row);
+    CHECK(same_bits(ColMat<S>(loss.gradient(x, y)), expected));
+  }
 }
 
 template <class S>
@@ -270,4 +306,116 @@ TEST_CASE("softmax losses: ignored rows and weights on the tiled path", "[driver
   CHECK((g.row(17).array() == 0.0f).all());
   CHECK((g.row(0).array() == 0.0f).all());  // weight 0
   CHECK(g.row(20).array().abs().sum() > 0.0f);
+}
+
+TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[driver][rowwise]", float,
+                   double) {
+  using S = TestType;
+  // Rows of more than 64 classes in a column-major pred and gradient: panels
+  // of panel_rows rows (128 floats with AVX-512, 32 with SSE2), column by
+  // column; the rows after the last whole panel a packet at a time in place,
+  // and the last few one by one. n covers all three.
+  const Index P = lossfn::detail::panel_rows<S>, W = P / lossfn::detail::panel_packets;
+  const Index n = 2 * P + W + 3;
+  const double tol = 64 * std::numeric_limits<S>::epsilon();
+  for (Index C : {65, 100, 1000}) {
+    CAPTURE(C, n);
+    const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(11 * C), 4.0);
+    const Labels y = labels(n, C, static_cast<unsigned>(5 * C));
+    std::vector<double> alpha(static_cast<size_t>(C));
+    for (Index c = 0; c < C; ++c) alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
+
+    // Against the long-double reference.
+    for (double gamma : {0.0, 0.5, 2.0}) {
+      for (bool weighted : {false, true}) {
+        CAPTURE(gamma, weighted);
+        const Reference ref = softmax_reference(x, y, gamma, weighted ? alpha : std::vector<double>{});
+        ColMat<S> g(n, C);
+        if (gamma == 0) {
+          auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
+          if (weighted) loss.class_weights(alpha);
+          check_against_reference<S>(g, loss.value_and_gradient(x, y, g), ref, C);
+        }
+        auto focal = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
+        if (weighted) focal.class_weights(alpha);
+        check_against_reference<S>(g, focal.value_and_gradient(x, y, g), ref, C);
+      }
+    }
+
+    // Against the row-major result (the row path), with separate calls.
+    layouts_agree<S>(lossfn::SoftmaxCrossEntropy(), x, y);
+    layouts_agree<S>(lossfn::SoftmaxFocalLoss(), x, y);
+    layouts_agree<S>(lossfn::SoftmaxFocalLoss().gamma(0.5), x, y);
+
+    // The Hessian, written in place too.
+    for (double gamma : {0.0, 2.0}) {
+      CAPTURE(gamma);
+      ColMat<S> g(n, C), h(n, C);
+      RowMat<S> gr(n, C), hr(n, C);
+      S v, vr;
+      if (gamma == 0) {
+        const lossfn::SoftmaxCrossEntropy loss;
+        v = loss.value_gradient_hessian(x, y, g, h);
+        vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+      } else {
+        const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma);
+        v = loss.value_gradient_hessian(x, y, g, h);
+        vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+      }
+      CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
+      CHECK(close(g, ColMat<S>(gr), tol, 1.0 / static_cast<double>(n)));
+      CHECK(close(h, ColMat<S>(hr), tol, 1.0 / static_cast<double>(n)));
+    }
+
+    // Ignored rows (one holding NaN), sample weights, and rows holding NaN
+    // that are not ignored: a panel or packet holding one takes its rows one
+    // by one (the row path: NaN in that row only).
+    ColMat<S> x2 = x;
+    Labels y2 = y;
+    y2(3) = -100;
+    y2(P + 5) = -100;
+    x2(P + 5, 7) = std::numeric_limits<S>::quiet_NaN();
+    const Eigen::Matrix<S, Eigen::Dynamic, 1> w =
+        Eigen::Matrix<S, Eigen::Dynamic, 1>::LinSpaced(n, S(0), S(2));
+    for (bool nan_rows : {false, true}) {
+      CAPTURE(nan_rows);
+      if (nan_rows) {
+        x2(10, 20) = std::numeric_limits<S>::quiet_NaN();      // in the first panel
+        x2(2 * P + 1, 0) = std::numeric_limits<S>::quiet_NaN();  // in the packet after the panels
+      }
+      for (double gamma : {0.0, 2.0}) {
+        CAPTURE(gamma);
+        ColMat<S> g(n, C);
+        RowMat<S> gr(n, C);
+        S v, vr;
+        if (gamma == 0) {
+          const auto loss = lossfn::SoftmaxCrossEntropy().ignore_index(-100);
+          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), g);
+          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), gr);
+        } else {
+          const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma).ignore_index(-100);
+          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), g);
+          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), gr);
+        }
+        const ColMat<S> expected = gr;
+        CHECK(close(g, expected, tol, 1.0 / static_cast<double>(n)));
+        CHECK((g.row(3).array() == S(0)).all());
+        CHECK((g.row(P + 5).array() == S(0)).all());
+        CHECK((g.row(0).array() == S(0)).all());  // weight 0
+        CHECK(g.row(P + 6).array().abs().sum() > S(0));
+        if (nan_rows) {
+          CHECK(std::isnan(v));
+          CHECK(g.row(10).array().isNaN().all());
+          CHECK(g.row(2 * P + 1).array().isNaN().all());
+          CHECK(g.row(11).array().isFinite().all());
+          CHECK(g.row(2 * P).array().isFinite().all());
+          // The first panel's rows took the row path: the row-major bits.
+          CHECK(same_bits(ColMat<S>(g.topRows(P)), ColMat<S>(expected.topRows(P))));
+        } else {
+          CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
+          CHECK(g.array().isFinite().all());
+        }
+      }
+    }
+  }
 }

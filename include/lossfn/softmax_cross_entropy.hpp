@@ -104,7 +104,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
   bool lanes(Lanes& l) const {
     using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
-    detail::LaneSoftmax<S> sm;
+    detail::LaneSoftmax<V> sm;
     if (!detail::lanes_softmax(l, sm)) return false;
     S x_y[Lanes::width], total[Lanes::width];
     for (Eigen::Index k = 0; k < Lanes::width; ++k) {

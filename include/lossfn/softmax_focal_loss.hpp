@@ -100,7 +100,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
     using detail::select;
-    detail::LaneSoftmax<S> sm;
+    detail::LaneSoftmax<V> sm;
     if (!detail::lanes_softmax(l, sm)) return false;
     S x_y[Lanes::width], label[Lanes::width], alpha[Lanes::width];
     for (Eigen::Index k = 0; k < Lanes::width; ++k) {

@@ -220,6 +220,101 @@ inline Vec<S> pow_option(const Vec<S>& base, double exponent) {
   return exp(Vec<S>(Vec<S>(exponent) * log(base)));
 }
 
+/// K packets side by side, K·W lanes, with Vec's operations applied packet
+/// by packet, so that every lane gets the bits a Vec would give it. The
+/// row-wise driver's panels (detail/rowwise.hpp): a loss's lanes() code,
+/// written once against its view's V, runs on one packet of rows or on a
+/// panel of K packets.
+template <class S, int K>
+struct WideMask;
+
+template <class S, int K>
+struct Wide {
+  using Scalar = S;
+  static constexpr int size = K * Vec<S>::size;
+  Vec<S> v[static_cast<std::size_t>(K)];
+
+  Wide() = default;
+  template <class A, class = std::enable_if_t<std::is_arithmetic_v<A>>>
+  explicit Wide(A a) {
+    for (int k = 0; k < K; ++k) v[k] = Vec<S>(a);
+  }
+  template <class F>
+  static Wide each(F f) {
+    Wide r;
+    for (int k = 0; k < K; ++k) r.v[k] = f(k);
+    return r;
+  }
+
+  static Wide load(const S* from) {
+    return each([&](int k) { return Vec<S>::load(from + k * Vec<S>::size); });
+  }
+  void store(S* to) const {
+    for (int k = 0; k < K; ++k) v[k].store(to + k * Vec<S>::size);
+  }
+
+  friend Wide operator+(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] + b.v[k]; }); }
+  friend Wide operator-(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] - b.v[k]; }); }
+  friend Wide operator*(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] * b.v[k]; }); }
+  friend Wide operator/(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] / b.v[k]; }); }
+  friend Wide operator-(const Wide& a) { return each([&](int k) { return -a.v[k]; }); }
+  Wide& operator+=(const Wide& b) { return *this = *this + b; }
+  Wide& operator-=(const Wide& b) { return *this = *this - b; }
+  Wide& operator*=(const Wide& b) { return *this = *this * b; }
+
+  template <class F>
+  static WideMask<S, K> compare(F f) {
+    WideMask<S, K> r;
+    for (int k = 0; k < K; ++k) r.m[k] = f(k);
+    return r;
+  }
+  friend WideMask<S, K> operator<(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] < b.v[k]; }); }
+  friend WideMask<S, K> operator<=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] <= b.v[k]; }); }
+  friend WideMask<S, K> operator>(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] > b.v[k]; }); }
+  friend WideMask<S, K> operator>=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] >= b.v[k]; }); }
+  friend WideMask<S, K> operator==(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] == b.v[k]; }); }
+  friend WideMask<S, K> operator!=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] != b.v[k]; }); }
+};
+
+template <class S, int K>
+struct WideMask {
+  Mask<S> m[static_cast<std::size_t>(K)];
+  template <class F>
+  static WideMask each(F f) {
+    WideMask r;
+    for (int k = 0; k < K; ++k) r.m[k] = f(k);
+    return r;
+  }
+  friend WideMask operator&&(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] && b.m[k]; }); }
+  friend WideMask operator||(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] || b.m[k]; }); }
+  friend WideMask operator!(const WideMask& a) { return each([&](int k) { return !a.m[k]; }); }
+};
+
+template <class S, int K>
+inline Wide<S, K> select(const WideMask<S, K>& c, const Wide<S, K>& a, const Wide<S, K>& b) {
+  return Wide<S, K>::each([&](int k) { return select(c.m[k], a.v[k], b.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> abs(const Wide<S, K>& x) {
+  return Wide<S, K>::each([&](int k) { return abs(x.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> exp(const Wide<S, K>& x) {
+  return Wide<S, K>::each([&](int k) { return exp(x.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> log(const Wide<S, K>& x) {
+  return Wide<S, K>::each([&](int k) { return log(x.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> log1p(const Wide<S, K>& x) {
+  return Wide<S, K>::each([&](int k) { return log1p(x.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> pow_option(const Wide<S, K>& base, double exponent) {
+  return Wide<S, K>::each([&](int k) { return pow_option(base.v[k], exponent); });
+}
+
 /// The first lane (for options that the driver broadcast to every lane).
 template <class S>
 inline S first_lane(const Vec<S>& x) {

@@ -165,20 +165,20 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
 /// quantities as LogSumExp — with e_c written to the gradient's column c when
 /// the view has one (order ≥ 1). false if an active lane holds NaN or +inf:
 /// the driver then takes those rows one by one.
-template <class S>
+template <class V>
 struct LaneSoftmax {
-  Vec<S> max, argmax, rest;
+  V max, argmax, rest;
 };
 template <class L>
-bool lanes_softmax(const L& l, LaneSoftmax<typename L::Scalar>& out) {
+bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
   using S = typename L::Scalar;
-  using V = Vec<S>;
+  using V = typename L::V;
   constexpr S inf = std::numeric_limits<S>::infinity();
   const Eigen::Index C = l.cols;
   V m(-inf), argmax(0);
   for (Eigen::Index c = 0; c < C; ++c) {
     const V v = l.x(c);
-    const Mask<S> larger = m < v;  // false for NaN: found below, by its sum
+    const auto larger = m < v;  // false for NaN: found below, by its sum
     m = select(larger, v, m);
     argmax = select(larger, V(static_cast<S>(c)), argmax);
   }
