@@ -654,3 +654,47 @@ TEST_CASE("an output sharing memory with an input or the other output is rejecte
   CHECK_NOTHROW(mse.value_and_gradient(both.leftCols(4), t, both.rightCols(4)));
   CHECK(both.rightCols(4).isApprox(2.0 * (p0 - t) / 24.0));
 }
+
+// The value checks look at contiguous data a packet at a time (without a
+// branch per value); a bad value anywhere, in a packet or in the tail, in
+// float or double, is still found and reported at its own position.
+TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", float, double) {
+  using S = TestType;
+  using V = Eigen::Matrix<S, Eigen::Dynamic, 1>;
+  const Eigen::Index n = 300;
+  const V x = V::LinSpaced(n, S(-3), S(3));
+  const V p = V::LinSpaced(n, S(0.01), S(0.99));
+  const V t = V::LinSpaced(n, S(0), S(1));
+  const S above_one = std::nextafter(S(1), S(2)), below_zero = -std::numeric_limits<S>::denorm_min();
+  for (Eigen::Index at : {0, 1, 3, 7, 15, 16, 17, 255, 256, 257, 298, 299}) {
+    CAPTURE(at);
+    const std::string where = "(" + std::to_string(at) + ", 0) = ";
+    for (S bad : {S(1.5), above_one, below_zero, std::numeric_limits<S>::quiet_NaN(),
+                  std::numeric_limits<S>::infinity()}) {
+      CAPTURE(bad);
+      const std::string v = lossfn::detail::to_text(bad);
+      V bad_t = t;
+      bad_t(at) = bad;
+      rejects(lossfn::BinaryCrossEntropyWithLogits(), x, bad_t,
+              "BinaryCrossEntropyWithLogits: target" + where + v + " is outside [0, 1]");
+      rejects(lossfn::SigmoidFocalLoss(), x, bad_t,
+              "SigmoidFocalLoss: target" + where + v + " is outside [0, 1]");
+      rejects(lossfn::BinaryCrossEntropy(), p, bad_t,
+              "BinaryCrossEntropy: target" + where + v + " is outside [0, 1]");
+      V bad_p = p;
+      bad_p(at) = bad;
+      rejects(lossfn::BinaryCrossEntropy(), bad_p, t,
+              "BinaryCrossEntropy: pred" + where + v + " is outside [0, 1] (probabilities expected)");
+    }
+    V bad_y = V::Ones(n);
+    bad_y(at) = S(0.5);
+    rejects(lossfn::Hinge(), x, bad_y, "Hinge: target" + where + "0.5 is not a binary label (-1, 0 or +1)");
+    V bad_count = V::Ones(n);
+    bad_count(at) = below_zero;
+    rejects(lossfn::PoissonNLLLoss(), x, bad_count,
+            "PoissonNLLLoss: target" + where + lossfn::detail::to_text(below_zero) + " " +
+                lossfn::PoissonNLLLoss::target_rule);
+  }
+  accepts(lossfn::BinaryCrossEntropyWithLogits(), x, t);
+  accepts(lossfn::Hinge(), x, V(V::Ones(n)));
+}

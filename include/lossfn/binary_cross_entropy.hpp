@@ -27,11 +27,11 @@ class BinaryCrossEntropy : public detail::Elementwise<BinaryCrossEntropy> {
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>
-  static bool pred_ok(const S& p) {
+  static auto pred_ok(const S& p) {
     return detail::is_probability(p);
   }
   template <class S>
-  static bool target_ok(const S& t) {
+  static auto target_ok(const S& t) {
     return detail::is_probability(t);
   }
 

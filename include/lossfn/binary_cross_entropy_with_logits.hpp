@@ -30,7 +30,7 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>
-  static bool target_ok(const S& t) {
+  static auto target_ok(const S& t) {
     return detail::is_probability(t);
   }
 

@@ -11,7 +11,7 @@ namespace lossfn {
 namespace detail {
 /// Binary labels: +1 positive; −1 or 0 negative (so {0, 1} labels work, as in Keras).
 template <class S>
-inline bool is_binary_label(const S& y) {
+inline auto is_binary_label(const S& y) {
   return y == S(1) || y == S(-1) || y == S(0);
 }
 template <class S>
@@ -26,7 +26,7 @@ class BinaryMarginLoss : public Elementwise<Derived> {
   static constexpr const char* target_rule = "is not a binary label (-1, 0 or +1)";
 
   template <class S>
-  static bool target_ok(const S& y) {
+  static auto target_ok(const S& y) {
     return is_binary_label(y);
   }
 

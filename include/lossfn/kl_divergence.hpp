@@ -30,7 +30,7 @@ class KLDivergence : public detail::Elementwise<KLDivergence> {
       "is not a probability in [0, 1] (or, with log_target, a log-probability <= 0)";
 
   template <class S>
-  bool target_ok(const S& t) const {
+  auto target_ok(const S& t) const {
     return log_target_ ? t <= S(0) : detail::is_probability(t);
   }
 

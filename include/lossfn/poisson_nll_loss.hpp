@@ -40,7 +40,7 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
     return log_input_ || !(x < S(0));  // a NaN rate is not an error: it propagates
   }
   template <class S>
-  static bool target_ok(const S& t) {
+  static auto target_ok(const S& t) {
     return t >= S(0);
   }
 

@@ -25,7 +25,7 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>
-  static bool target_ok(const S& t) {
+  static auto target_ok(const S& t) {
     return detail::is_probability(t);
   }
 

@@ -73,6 +73,37 @@ void check_aliasing(const Request<W, G, H, U>& request, const P& pred, const T& 
 /// the caller gave them, before conversion to the compute type (1 + 1e-12 in
 /// a double target is not a probability, although it rounds to 1.0f). A loss
 /// without rules (an empty pred_rule / target_rule) costs no pass.
+/// Whether a loss's rule for pred (Pred) or target takes SIMD lanes: given a
+/// packet of the data's own type S, its predicate returns a Mask.
+template <class Loss, class S, bool Pred>
+constexpr bool rule_on_packets() {
+  if constexpr (!has_packet<S>) {
+    return false;
+  } else if constexpr (Pred) {
+    return std::is_same_v<decltype(std::declval<const Loss&>().pred_ok(std::declval<const Vec<S>&>())),
+                          Mask<S>>;
+  } else {
+    return std::is_same_v<decltype(std::declval<const Loss&>().target_ok(std::declval<const Vec<S>&>())),
+                          Mask<S>>;
+  }
+}
+
+/// 1 if some x[q], q in [first, end), breaks the rule `ok`, else 0; without
+/// branches, on SIMD lanes where the rule allows (Packets).
+template <bool Packets, class S, class Ok>
+unsigned breaks_rule(const S* x, Index first, Index end, const Ok& ok) {
+  unsigned bad = 0;
+  Index q = first;
+  if constexpr (Packets) {
+    using V = Vec<S>;
+    Mask<S> any{pk::pzero(typename V::Packet())};
+    for (; q + V::size <= end; q += V::size) any = any || !ok(V::load(x + q));
+    bad = pk::predux_any(any.m) ? 1u : 0u;
+  }
+  for (; q < end; ++q) bad |= ok(x[q]) ? 0u : 1u;
+  return bad;
+}
+
 template <class Loss, class P, class T>
 void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target) {
   constexpr bool check_pred = Loss::pred_rule[0] != '\0';
@@ -100,10 +131,12 @@ void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target
       unsigned bad = 0;
       for (Index k = 0; k < n && bad == 0; k += 256) {
         const Index end = std::min(n, k + 256);
-        for (Index q = k; q < end; ++q) {
-          if constexpr (check_pred) bad |= loss.pred_ok(p[q]) ? 0u : 1u;
-          if constexpr (check_target) bad |= loss.target_ok(t[q]) ? 0u : 1u;
-        }
+        if constexpr (check_pred)
+          bad |= breaks_rule<rule_on_packets<Loss, typename P::Scalar, true>()>(
+              p, k, end, [&](const auto& v) { return loss.pred_ok(v); });
+        if constexpr (check_target)
+          bad |= breaks_rule<rule_on_packets<Loss, typename T::Scalar, false>()>(
+              t, k, end, [&](const auto& v) { return loss.target_ok(v); });
       }
       if (bad == 0) return;
     }

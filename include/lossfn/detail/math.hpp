@@ -19,9 +19,10 @@ inline S select(bool c, const S& a, const S& b) {
 
 /// max/min that propagate a NaN in `a` (std::fmax would drop it).
 /// Written with select() so that the same line serves SIMD lanes.
-/// x ∈ [0, 1] (a probability); false for NaN.
+/// x ∈ [0, 1] (a probability); false for NaN. A bool, or a Mask for
+/// SIMD lanes (the value checks of detail/elementwise.hpp).
 template <class S>
-inline bool is_probability(const S& x) {
+inline auto is_probability(const S& x) {
   return x >= S(0) && x <= S(1);
 }
 
