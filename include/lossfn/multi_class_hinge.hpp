@@ -26,7 +26,7 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
  public:
   static constexpr const char* name = "MultiClassHinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
-                        convex = true;
+                        convex = true, has_lanes = true;
 
   MultiClassHinge& margin(double m) {
     if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
@@ -105,6 +105,53 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     if constexpr (Row::order >= 1) r.gradient(y, dy);
     if constexpr (Row::order >= 2) r.hessian(y, hy);
     return value;
+  }
+
+  /// W rows at once, one per SIMD lane (detail/rowwise.hpp), Weston–Watkins
+  /// only (lanes_apply): row()'s arithmetic, term by term in the same order,
+  /// so the same bits; the label's own column adds 0 and is written last.
+  bool lanes_apply() const { return !crammer_singer_; }
+  template <class Lanes>
+  bool lanes(Lanes& l) const {
+    using S = typename Lanes::Scalar;
+    using V = typename Lanes::V;
+    using detail::select;
+    constexpr Eigen::Index W = Lanes::width;
+    const Eigen::Index C = l.cols;
+    S fy[W], per[W], label[W];
+    for (Eigen::Index k = 0; k < W; ++k) {
+      fy[k] = l.x(l.label[k], k);
+      per[k] = S(this->template class_weight<S>(l.label[k]) / static_cast<S>(C));
+      label[k] = static_cast<S>(l.label[k]);
+    }
+    const V base = V(static_cast<S>(margin_)) - V::load(fy), y = V::load(label), p = V::load(per);
+    const V scale = V::load(l.scale), zero(0), one(1), two(2);
+    V value(0), dy(0), hy(0);
+    for (Eigen::Index c = 0; c < C; ++c) {
+      const V z = base + l.x(c);
+      const auto is_y = y == V(static_cast<S>(c));
+      const V on = select(z > zero, one, zero), nan_or_zero = select(z != z, z, zero);
+      const V active = detail::max_nan(z, zero);
+      const V d1 = squared_ ? V(two * active * p) : V(on * p + nan_or_zero);
+      const V d2 = squared_ ? V(on * V(two * p) + nan_or_zero) : nan_or_zero;
+      const V term = squared_ ? V(active * active * p) : V(active * p);
+      value += select(is_y, zero, term);
+      dy -= select(is_y, zero, d1);
+      hy += select(is_y, zero, d2);
+      if constexpr (Lanes::order >= 1) l.gradient(c, scale * d1);
+      if constexpr (Lanes::order >= 2) l.hessian(c, scale * d2);
+    }
+    value.store(l.term);
+    if constexpr (Lanes::order >= 1) {
+      S g[W], h[W];
+      V(scale * dy).store(g);
+      V(scale * hy).store(h);
+      for (Eigen::Index k = 0; k < W; ++k) {
+        l.gradient(l.label[k], k) = g[k];
+        if constexpr (Lanes::order >= 2) l.hessian(l.label[k], k) = h[k];
+      }
+    }
+    return true;
   }
 
  private:

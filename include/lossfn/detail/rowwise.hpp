@@ -97,6 +97,7 @@ struct LaneView {
   void gradient(Index c, const V& v) const { v.store(g_data + c * g_stride); }
   S& gradient(Index c, Index lane) const { return g_data[c * g_stride + lane]; }
   void hessian(Index c, const V& v) const { v.store(h_data + c * h_stride); }
+  S& hessian(Index c, Index lane) const { return h_data[c * h_stride + lane]; }
 };
 
 template <class T>
@@ -145,6 +146,10 @@ void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output
 constexpr int panel_packets = 8;
 template <class S>
 constexpr Index panel_rows = panel_packets * Vec<S>::size;
+/// The rows of a reduction block of rows of more than 64 classes: whole panels.
+constexpr Index wide_block_rows = 128;
+static_assert(wide_block_rows % panel_rows<float> == 0 && wide_block_rows % panel_rows<double> == 0,
+              "lossfn: a block of wide rows must hold whole panels");
 
 /// Whether a loss computes W rows at once, one per SIMD lane (`lanes(view)`).
 template <class Loss>
@@ -264,14 +269,16 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     terms.set(i, 0, weighted);
     return static_cast<double>(weighted);
   };
-  // Rows [first, last) one by one, through the row tiles when they apply.
-  auto rows_range = [&](Index first, Index last) -> double {
-    double s = 0;
+  // Rows [first, last) one by one, through the row tiles when they apply;
+  // their terms are added to s in row order (every path adds each row's term
+  // to its block's running sum in row order, so the value depends only on
+  // the terms).
+  auto rows_range = [&](Index first, Index last, double& s) {
     if (!tile_pred && !tile_gradient) {
       for (Index i = first; i < last; ++i)
         s += visit(i, row_data ? row_data + i * cols : nullptr,
                    gradient_data ? gradient_data + i * cols : nullptr);
-      return s;
+      return;
     }
     alignas(64) S x_tile[tile_capacity];
     alignas(64) S g_tile[tile_capacity];
@@ -287,7 +294,6 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       }
       if (tile_gradient) copy_rows_out(g_tile, t, n, cols, gradient);
     }
-    return s;
   };
   // Rows of at most 64 classes of a loss with lanes(): W rows at a time, one
   // per SIMD lane, read in place from a column-major pred and gradient of
@@ -319,7 +325,9 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     if constexpr (std::is_same_v<typename H::Scalar, S>) h_col = hessian.linear(false);
   bool use_lanes = false, use_panels = false;
   if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
-    const bool lanes_ok = cols > 0 && loss.lanes_apply();
+    // (Class indices are compared as S on the lanes: exact below 2^24 in float.)
+    const bool lanes_ok = cols > 0 && cols < (Index(1) << std::numeric_limits<SP>::digits) &&
+                          loss.lanes_apply();
     use_lanes = lanes_ok && cols <= lane_max_cols;
     use_panels = lanes_ok && cols > lane_max_cols && rows >= PV::width && x_col &&
                  (Order < 1 || g_col) && (Order < 2 || h_col);
@@ -327,7 +335,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // Rows [t, t + n) through lanes() on the view type `view`: in place where
   // the layout allows it and n is the view's width (always so for panels),
   // else through the tiles (rows of at most 64 classes).
-  auto lanes_group = [&](auto view, Index t, Index n) -> double {
+  auto lanes_group = [&](auto view, Index t, Index n, double& s) {
     if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
       using View = decltype(view);
       constexpr Index width = View::width;
@@ -366,7 +374,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.active[k] = !skip;
         l.scale[k] = (skip || empty) ? S(0) : S(static_cast<S>(scale) * w[k]);
       }
-      if (!loss.lanes(l)) return rows_range(t, t + n);
+      if (!loss.lanes(l)) return rows_range(t, t + n, s);
       // An ignored row has zero derivatives whatever its logits (a NaN among
       // them too, which the loss's arithmetic would carry: 0·NaN).
       for (Index k = 0; k < n; ++k)
@@ -383,37 +391,41 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         if (!h_direct)
           for (Index c = 0; c < cols; ++c)
             for (Index k = 0; k < n; ++k) hessian.set(t + k, c, h_tile[c * LW + k]);
-      double s = 0;
       for (Index k = 0; k < n; ++k) {
         const S weighted = !l.active[k] ? S(0) : has_weights<W> ? S(w[k] * l.term[k]) : l.term[k];
         terms.set(t + k, 0, weighted);
         s += static_cast<double>(weighted);
       }
-      return s;
     } else {
       (void)view;
       (void)t;
       (void)n;
-      return 0.0;
+      (void)s;
     }
   };
-  const Index rows_per_block =
-      use_panels ? PV::width : std::max<Index>(1, block_size / std::max<Index>(cols, 1));
+  // Blocks of about block_size coefficients; rows of more than 64 classes
+  // in blocks of wide_block_rows rows, a whole number of panels for every
+  // packet size, so that the blocks are the same whichever path a layout
+  // takes.
+  const Index rows_per_block = cols > lane_max_cols
+                                   ? wide_block_rows
+                                   : std::max<Index>(1, block_size / std::max<Index>(cols, 1));
   const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
   const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
     const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
-    if (use_panels) {
-      if (last - first == PV::width) return lanes_group(PV{}, first, PV::width);
-      // The last panel, shorter: a packet of rows at a time in place, the
-      // remaining rows one by one.
-      double s = 0;
-      Index t = first;
-      for (; t + LW <= last; t += LW) s += lanes_group(LV{}, t, LW);
-      return s + rows_range(t, last);
-    }
-    if (!use_lanes) return rows_range(first, last);
     double s = 0;
-    for (Index t = first; t < last; t += LW) s += lanes_group(LV{}, t, std::min(LW, last - t));
+    if (use_panels) {
+      Index t = first;
+      for (; t + PV::width <= last; t += PV::width) lanes_group(PV{}, t, PV::width, s);
+      // After the last whole panel: a packet of rows at a time in place,
+      // the remaining rows one by one.
+      for (; t + LW <= last; t += LW) lanes_group(LV{}, t, LW, s);
+      rows_range(t, last, s);
+    } else if (use_lanes) {
+      for (Index t = first; t < last; t += LW) lanes_group(LV{}, t, std::min(LW, last - t), s);
+    } else {
+      rows_range(first, last, s);
+    }
     return s;
   });
   return Partial<double>{sum, denominator, loss.reduction()};
