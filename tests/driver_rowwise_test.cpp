@@ -123,7 +123,8 @@ bool panels(const ColMat<S>& x) {
 /// row-major one bitwise — but for a column-major pred and gradient of rows
 /// of more than 64 classes that go through panels (the lanes' arithmetic,
 /// not the row path's): those agree within a few roundings, unless the
-/// loss's lanes() does row()'s arithmetic (`same_arithmetic`: MultiClassHinge).
+/// loss's lanes() does row()'s arithmetic (`same_arithmetic`: MultiClassHinge,
+/// NegativeLogLikelihood).
 template <class S, class Loss>
 void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y, bool same_arithmetic = false) {
   INFO(Loss::name);
@@ -225,7 +226,7 @@ TEMPLATE_TEST_CASE("row-wise losses: every layout gives the row-major bits", "[d
       layouts_agree<S>(lossfn::SoftmaxCrossEntropy().label_smoothing(0.1), x, y);
       layouts_agree<S>(lossfn::SoftmaxFocalLoss(), x, y);
       layouts_agree<S>(lossfn::SoftmaxFocalLoss().gamma(0.5), x, y);
-      layouts_agree<S>(lossfn::NegativeLogLikelihood(), x, y);
+      layouts_agree<S>(lossfn::NegativeLogLikelihood(), x, y, true);
       layouts_agree<S>(lossfn::MultiClassHinge(), x, y, true);
       layouts_agree<S>(lossfn::MultiClassHinge().squared(true).margin(0.5), x, y, true);
       if (C >= 2) layouts_agree<S>(lossfn::MultiClassHinge().crammer_singer(true), x, y, true);
@@ -349,8 +350,11 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
     layouts_agree<S>(lossfn::SoftmaxCrossEntropy(), x, y);
     layouts_agree<S>(lossfn::SoftmaxFocalLoss(), x, y);
     layouts_agree<S>(lossfn::SoftmaxFocalLoss().gamma(0.5), x, y);
-    // MultiClassHinge's lanes do row()'s arithmetic: the row-major bits.
+    // MultiClassHinge's and NegativeLogLikelihood's lanes do row()'s
+    // arithmetic: the row-major bits.
     layouts_agree<S>(lossfn::MultiClassHinge(), x, y, true);
+    layouts_agree<S>(lossfn::NegativeLogLikelihood(), x, y, true);
+    layouts_agree<S>(lossfn::NegativeLogLikelihood().class_weights(alpha), x, y, true);
     layouts_agree<S>(lossfn::MultiClassHinge().squared(true).class_weights(alpha), x, y, true);
 
     // The Hessian, written in place too.

@@ -15,7 +15,7 @@ class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihoo
  public:
   static constexpr const char* name = "NegativeLogLikelihood";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = true;
+                        convex = true, has_lanes = true;
 
   template <class Row>
   typename Row::Scalar row(const Row& r) const {
@@ -28,6 +28,29 @@ class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihoo
       }
     }
     return -w * r.x(r.label());
+  }
+
+  /// W rows at once, one per SIMD lane (detail/rowwise.hpp): row()'s
+  /// arithmetic; only the label's column of each row is read, and the
+  /// gradient's columns are written whole (0 but on the label).
+  template <class Lanes>
+  bool lanes(Lanes& l) const {
+    using S = typename Lanes::Scalar;
+    using V = typename Lanes::V;
+    S g[Lanes::width];
+    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
+      const S w = this->template class_weight<S>(l.label[k]);
+      l.term[k] = -w * l.x(l.label[k], k);
+      g[k] = l.scale[k] * S(-w);
+    }
+    if constexpr (Lanes::order >= 1) {
+      for (Eigen::Index c = 0; c < l.cols; ++c) {
+        l.gradient(c, V(0));
+        if constexpr (Lanes::order >= 2) l.hessian(c, V(0));
+      }
+      for (Eigen::Index k = 0; k < Lanes::width; ++k) l.gradient(l.label[k], k) = g[k];
+    }
+    return true;
   }
 };
 
