@@ -1,6 +1,8 @@
 // lossfn — negative log-likelihood of log-probabilities.
 #pragma once
 
+#include <algorithm>
+
 #include "detail/class_options.hpp"
 
 namespace lossfn {
@@ -15,12 +17,19 @@ class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihoo
  public:
   static constexpr const char* name = "NegativeLogLikelihood";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
-                        convex = true, has_lanes = true;
+                        convex = true, has_lanes = true, lanes_in_place_only = true;
 
   template <class Row>
   typename Row::Scalar row(const Row& r) const {
     using S = typename Row::Scalar;
     const S w = this->template class_weight<S>(r.label());
+    if constexpr (Row::order == 1) {
+      if (S* g = r.gradient_data()) {  // a contiguous row: 0 but on the label, as below
+        std::fill(g, g + r.cols(), S(r.scale() * S(0)));
+        g[r.label()] = r.scale() * S(-w);
+        return -w * r.x(r.label());
+      }
+    }
     if constexpr (Row::order >= 1) {
       for (Eigen::Index c = 0; c < r.cols(); ++c) {
         r.gradient(c, c == r.label() ? S(-w) : S(0));

@@ -271,6 +271,10 @@ class Rowwise : public LossApi<Derived> {
   /// Whether the loss has `bool lanes(LaneView&)`: W rows at once, one per
   /// SIMD lane, for rows of few classes (detail/rowwise.hpp).
   static constexpr bool has_lanes = false;
+  /// Whether lanes() pays only where the driver reads a column-major pred in
+  /// place (a loss that reads one entry per row, NegativeLogLikelihood): any
+  /// other layout then takes the rows one by one instead of lane tiles.
+  static constexpr bool lanes_in_place_only = false;
   /// Whether lanes() applies with the options set (a loss with lanes may
   /// leave some options to its rows; the driver then never fills lane tiles).
   bool lanes_apply() const { return true; }

@@ -328,7 +328,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     // (Class indices are compared as S on the lanes: exact below 2^24 in float.)
     const bool lanes_ok = cols > 0 && cols < (Index(1) << std::numeric_limits<SP>::digits) &&
                           loss.lanes_apply();
-    use_lanes = lanes_ok && cols <= lane_max_cols;
+    use_lanes = lanes_ok && cols <= lane_max_cols && (!Loss::lanes_in_place_only || x_col);
     use_panels = lanes_ok && cols > lane_max_cols && rows >= PV::width && x_col &&
                  (Order < 1 || g_col) && (Order < 2 || h_col);
   }
