@@ -143,13 +143,14 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     }
     value.store(l.term);
     if constexpr (Lanes::order >= 1) {
-      S g[W], h[W];
+      S g[W];
       V(scale * dy).store(g);
+      for (Eigen::Index k = 0; k < W; ++k) l.gradient(l.label[k], k) = g[k];
+    }
+    if constexpr (Lanes::order >= 2) {
+      S h[W];
       V(scale * hy).store(h);
-      for (Eigen::Index k = 0; k < W; ++k) {
-        l.gradient(l.label[k], k) = g[k];
-        if constexpr (Lanes::order >= 2) l.hessian(l.label[k], k) = h[k];
-      }
+      for (Eigen::Index k = 0; k < W; ++k) l.hessian(l.label[k], k) = h[k];
     }
     return true;
   }

@@ -67,12 +67,6 @@ void check_aliasing(const Request<W, G, H, U>& request, const P& pred, const T& 
   if (g.overlaps(h)) fail(std::string(name) + ": gradient and hessian share memory; pass two outputs");
 }
 
-/// Checks every coefficient against the loss's pred_ok / target_ok hooks,
-/// before anything is written: a bad value anywhere leaves every output as
-/// it was (SPEC: the caller's data is never modified). Values are checked as
-/// the caller gave them, before conversion to the compute type (1 + 1e-12 in
-/// a double target is not a probability, although it rounds to 1.0f). A loss
-/// without rules (an empty pred_rule / target_rule) costs no pass.
 /// Whether a loss's rule for pred (Pred) or target takes SIMD lanes: given a
 /// packet of the data's own type S, its predicate returns a Mask.
 template <class Loss, class S, bool Pred>
@@ -104,6 +98,12 @@ unsigned breaks_rule(const S* x, Index first, Index end, const Ok& ok) {
   return bad;
 }
 
+/// Checks every coefficient against the loss's pred_ok / target_ok hooks,
+/// before anything is written: a bad value anywhere leaves every output as
+/// it was (SPEC: the caller's data is never modified). Values are checked as
+/// the caller gave them, before conversion to the compute type (1 + 1e-12 in
+/// a double target is not a probability, although it rounds to 1.0f). A loss
+/// without rules (an empty pred_rule / target_rule) costs no pass.
 template <class Loss, class P, class T>
 void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target) {
   constexpr bool check_pred = Loss::pred_rule[0] != '\0';

@@ -308,8 +308,9 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // 128 logits are contiguous, so a pass over the panel streams 512-byte
   // runs; a row at a time (the tiles above) would touch one cache line per
   // logit, 16 KB apart at N = 4096, and reread each line from memory (6.9
-  // against ~1 ns per logit at 4096 x 1000). A panel is also a block of the
-  // reduction; the last, shorter one goes a packet of rows at a time.
+  // against ~1 ns per logit at 4096 x 1000). A reduction block of wide rows
+  // holds whole panels (wide_block_rows); the rows after a block's last whole
+  // panel go a packet at a time in place, then one by one.
   using SP = std::conditional_t<has_packet<S>, S, float>;
   constexpr Index lane_max_cols = 64;
   using LV = LaneView<Order, SP>;
