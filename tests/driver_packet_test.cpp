@@ -65,6 +65,63 @@ S apply(S (*f)(const S&), S x) {
 
 }  // namespace
 
+TEMPLATE_TEST_CASE("packet comparisons, masks and select agree with scalars lane by lane",
+                   "[driver][packet]", float, double) {
+  // Masks are k registers with AVX-512 and packets elsewhere (MaskOps): the
+  // same predicates either way, NaN lanes included (false but for !=).
+  using S = TestType;
+  using V = Vec<S>;
+  using lossfn::detail::Mask;
+  constexpr int W = V::size;
+  const S inf = std::numeric_limits<S>::infinity(), nan = std::numeric_limits<S>::quiet_NaN();
+  const std::vector<S> values{-inf, S(-1), S(-0.0), S(0), S(1), S(2), inf, nan};
+  const size_t n = values.size();
+  // Every pair (values[i], values[j]), W pairs to a packet.
+  std::vector<S> as, bs;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      as.push_back(values[i]);
+      bs.push_back(values[j]);
+    }
+  while (as.size() % W) {
+    as.push_back(S(0));
+    bs.push_back(S(1));
+  }
+  auto lanes = [](const Mask<S>& m) {  // the mask as 1/0 per lane, through select
+    S out[W];
+    lossfn::detail::select(m, V(1), V(0)).store(out);
+    return std::vector<S>(out, out + W);
+  };
+  for (size_t k = 0; k < as.size(); k += W) {
+    const V a = V::load(as.data() + k), b = V::load(bs.data() + k);
+    const std::vector<S> lt = lanes(a < b), le = lanes(a <= b), gt = lanes(a > b), ge = lanes(a >= b),
+                         eq = lanes(a == b), ne = lanes(a != b), both = lanes(a < b && a <= b),
+                         either = lanes(a < b || a == b), neither = lanes(!(a < b || a == b));
+    S picked[W];
+    lossfn::detail::select(a < b, a, b).store(picked);
+    bool any_lt = false;
+    for (int l = 0; l < W; ++l) {
+      const S x = as[k + static_cast<size_t>(l)], y = bs[k + static_cast<size_t>(l)];
+      INFO(x << " vs " << y);
+      CHECK(lt[static_cast<size_t>(l)] == S(x < y));
+      CHECK(le[static_cast<size_t>(l)] == S(x <= y));
+      CHECK(gt[static_cast<size_t>(l)] == S(x > y));
+      CHECK(ge[static_cast<size_t>(l)] == S(x >= y));
+      CHECK(eq[static_cast<size_t>(l)] == S(x == y));
+      CHECK(ne[static_cast<size_t>(l)] == S(x != y));
+      CHECK(both[static_cast<size_t>(l)] == S(x < y && x <= y));
+      CHECK(either[static_cast<size_t>(l)] == S(x < y || x == y));
+      CHECK(neither[static_cast<size_t>(l)] == S(!(x < y || x == y)));
+      const S want = x < y ? x : y;
+      CHECK((std::isnan(want) ? std::isnan(picked[l]) : picked[l] == want));
+      any_lt = any_lt || x < y;
+    }
+    CHECK((a < b).any() == any_lt);
+  }
+  CHECK_FALSE(Mask<S>::none().any());
+  CHECK((!Mask<S>::none()).any());
+}
+
 TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[driver][packet]",
                    float, double) {
   using S = TestType;

@@ -16,6 +16,17 @@
 #include <cstdlib>
 #endif
 
+/// On the drivers' SIMD loops: inline every call they make (the loss's
+/// evaluate, the packet math, the driver's own lambdas) whatever the
+/// compiler's inlining budget. Without it, g++ -O3 inlined them in a small
+/// program but called the per-packet step out of line in the benchmark's
+/// larger translation units (MSE fused 0.18 -> 0.38 ns/element).
+#if defined(__GNUC__) || defined(__clang__)
+#define LOSSFN_FLATTEN __attribute__((flatten))
+#else
+#define LOSSFN_FLATTEN
+#endif
+
 namespace lossfn {
 
 #ifndef LOSSFN_NO_EXCEPTIONS

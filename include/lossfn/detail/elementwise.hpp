@@ -85,14 +85,14 @@ constexpr bool rule_on_packets() {
 /// 1 if some x[q], q in [first, end), breaks the rule `ok`, else 0; without
 /// branches, on SIMD lanes where the rule allows (Packets).
 template <bool Packets, class S, class Ok>
-unsigned breaks_rule(const S* x, Index first, Index end, const Ok& ok) {
+LOSSFN_FLATTEN unsigned breaks_rule(const S* x, Index first, Index end, const Ok& ok) {
   unsigned bad = 0;
   Index q = first;
   if constexpr (Packets) {
     using V = Vec<S>;
-    Mask<S> any{pk::pzero(typename V::Packet())};
+    Mask<S> any = Mask<S>::none();
     for (; q + V::size <= end; q += V::size) any = any || !ok(V::load(x + q));
-    bad = pk::predux_any(any.m) ? 1u : 0u;
+    bad = any.any() ? 1u : 0u;
   }
   for (; q < end; ++q) bad |= ok(x[q]) ? 0u : 1u;
   return bad;
@@ -172,7 +172,7 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
 /// every loss's domain, with weight 0), so every coefficient goes through
 /// the same packet code wherever it sits.
 template <int Order, class Loss, class S, class Store>
-double packet_range(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset,
+LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset,
                     Index begin, Index end, S parameter, const Store& store) {
   using V = Vec<S>;
   constexpr Index W = V::size;

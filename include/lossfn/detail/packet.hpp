@@ -37,6 +37,66 @@ constexpr bool has_packet =
 template <class S>
 struct Mask;
 
+/// Comparisons and selects on the packets of S. Generic: Eigen's packet masks.
+template <class S>
+struct MaskOps {
+  using Packet = typename pk::packet_traits<S>::type;
+  using Bits = Packet;
+  static Bits lt(const Packet& a, const Packet& b) { return pk::pcmp_lt(a, b); }
+  static Bits le(const Packet& a, const Packet& b) { return pk::pcmp_le(a, b); }
+  static Bits eq(const Packet& a, const Packet& b) { return pk::pcmp_eq(a, b); }
+  static Bits none() { return pk::pzero(Packet()); }
+  static bool any(const Bits& m) { return pk::predux_any(m); }
+  static Bits conjunction(const Bits& a, const Bits& b) { return pk::pand(a, b); }
+  static Bits disjunction(const Bits& a, const Bits& b) { return pk::por(a, b); }
+  static Bits negation(const Bits& a) { return pk::pandnot(pk::ptrue(a), a); }
+  static Packet select(const Bits& m, const Packet& a, const Packet& b) { return pk::pselect(m, a, b); }
+};
+
+#if defined(EIGEN_VECTORIZE_AVX512)
+/// AVX-512: masks live in k registers, one bit per lane (the same predicates:
+/// ordered, so false for NaN lanes).
+template <class Ops>
+struct KMaskOps {
+  using Packet = typename Ops::Packet;
+  using Bits = typename Ops::Bits;
+  static constexpr Bits all = static_cast<Bits>((1u << Ops::lanes) - 1u);
+  static Bits lt(const Packet& a, const Packet& b) { return Ops::template cmp<_CMP_LT_OQ>(a, b); }
+  static Bits le(const Packet& a, const Packet& b) { return Ops::template cmp<_CMP_LE_OQ>(a, b); }
+  static Bits eq(const Packet& a, const Packet& b) { return Ops::template cmp<_CMP_EQ_OQ>(a, b); }
+  static Bits none() { return 0; }
+  static bool any(Bits m) { return m != 0; }
+  static Bits conjunction(Bits a, Bits b) { return static_cast<Bits>(a & b); }
+  static Bits disjunction(Bits a, Bits b) { return static_cast<Bits>(a | b); }
+  static Bits negation(Bits a) { return static_cast<Bits>(a ^ all); }
+  static Packet select(Bits m, const Packet& a, const Packet& b) { return Ops::blend(m, b, a); }
+};
+struct KMaskFloat {
+  using Packet = __m512;
+  using Bits = __mmask16;
+  static constexpr int lanes = 16;
+  template <int Predicate>
+  static __mmask16 cmp(const __m512& a, const __m512& b) {
+    return _mm512_cmp_ps_mask(a, b, Predicate);
+  }
+  static __m512 blend(__mmask16 m, const __m512& a, const __m512& b) { return _mm512_mask_blend_ps(m, a, b); }
+};
+struct KMaskDouble {
+  using Packet = __m512d;
+  using Bits = __mmask8;
+  static constexpr int lanes = 8;
+  template <int Predicate>
+  static __mmask8 cmp(const __m512d& a, const __m512d& b) {
+    return _mm512_cmp_pd_mask(a, b, Predicate);
+  }
+  static __m512d blend(__mmask8 m, const __m512d& a, const __m512d& b) { return _mm512_mask_blend_pd(m, a, b); }
+};
+template <>
+struct MaskOps<float> : KMaskOps<KMaskFloat> {};
+template <>
+struct MaskOps<double> : KMaskOps<KMaskDouble> {};
+#endif
+
 /// One packet of S, with value semantics and the operators of S.
 template <class S>
 struct Vec {
@@ -64,26 +124,35 @@ struct Vec {
   Vec& operator*=(const Vec& b) { return *this = *this * b; }
 
   // IEEE comparisons, lane by lane: false wherever a lane is NaN, except !=.
-  friend Mask<S> operator<(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_lt(a.p, b.p)}; }
-  friend Mask<S> operator<=(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_le(a.p, b.p)}; }
-  friend Mask<S> operator>(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_lt(b.p, a.p)}; }
-  friend Mask<S> operator>=(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_le(b.p, a.p)}; }
-  friend Mask<S> operator==(const Vec& a, const Vec& b) { return Mask<S>{pk::pcmp_eq(a.p, b.p)}; }
+  friend Mask<S> operator<(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::lt(a.p, b.p)}; }
+  friend Mask<S> operator<=(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::le(a.p, b.p)}; }
+  friend Mask<S> operator>(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::lt(b.p, a.p)}; }
+  friend Mask<S> operator>=(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::le(b.p, a.p)}; }
+  friend Mask<S> operator==(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::eq(a.p, b.p)}; }
   friend Mask<S> operator!=(const Vec& a, const Vec& b) { return !(a == b); }
 };
 
-/// The lanes where a comparison holds (all bits set), as Eigen's pcmp_* give them.
+/// The lanes where a comparison holds, in MaskOps<S>::Bits: a packet
+/// with all bits set in those lanes (Eigen's pcmp_* convention), or with
+/// AVX-512 a k-register bit mask, which compares write and blends read
+/// directly (Eigen's pcmp_*/pselect convert to a packet and back: two more
+/// instructions per comparison and per select).
 template <class S>
 struct Mask {
-  typename Vec<S>::Packet m;
-  friend Mask operator&&(const Mask& a, const Mask& b) { return Mask{pk::pand(a.m, b.m)}; }
-  friend Mask operator||(const Mask& a, const Mask& b) { return Mask{pk::por(a.m, b.m)}; }
-  friend Mask operator!(const Mask& a) { return Mask{pk::pandnot(pk::ptrue(a.m), a.m)}; }
+  using Ops = MaskOps<S>;
+  typename Ops::Bits m;
+  /// No lane set.
+  static Mask none() { return Mask{Ops::none()}; }
+  /// Whether some lane is set.
+  bool any() const { return Ops::any(m); }
+  friend Mask operator&&(const Mask& a, const Mask& b) { return Mask{Ops::conjunction(a.m, b.m)}; }
+  friend Mask operator||(const Mask& a, const Mask& b) { return Mask{Ops::disjunction(a.m, b.m)}; }
+  friend Mask operator!(const Mask& a) { return Mask{Ops::negation(a.m)}; }
 };
 
 template <class S>
 inline Vec<S> select(const Mask<S>& c, const Vec<S>& a, const Vec<S>& b) {
-  return Vec<S>(pk::pselect(c.m, a.p, b.p));
+  return Vec<S>(Mask<S>::Ops::select(c.m, a.p, b.p));
 }
 
 template <class S>
@@ -118,7 +187,7 @@ inline Vec<S> exp(const Vec<S>& x) {
   const Vec<S> hi(single ? 88.7228394 : 709.782712893384);
   const Mask<S> tiny = x < Vec<S>(single ? -87.0 : -708.0);
   Vec<S> e(pk::pexp(x.p));
-  if (pk::predux_any(tiny.m)) {
+  if (tiny.any()) {
     const Vec<S> half(pk::pexp((x * Vec<S>(0.5)).p));
     e = select(tiny, half * half, e);
   }

@@ -240,7 +240,9 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
 
   // Pass 2: each row's term and derivatives, in blocks of rows (reduce.hpp:
   // the sum is the same for any thread count).
-  auto visit = [&](Index i, const S* x, S* g) -> double {
+  // (LOSSFN_FLATTEN here and on the lanes below: the loss's row()/lanes()
+  // and all they call are inlined, whatever the compiler's inlining budget.)
+  auto visit = [&](Index i, const S* x, S* g) LOSSFN_FLATTEN -> double {
     Index y = 0;
     bool skip = false;
     if constexpr (indices) {
@@ -375,7 +377,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.active[k] = !skip;
         l.scale[k] = (skip || empty) ? S(0) : S(static_cast<S>(scale) * w[k]);
       }
-      if (!loss.lanes(l)) return rows_range(t, t + n, s);
+      auto run_lanes = [&](View& v) LOSSFN_FLATTEN { return loss.lanes(v); };
+      if (!run_lanes(l)) return rows_range(t, t + n, s);
       // An ignored row has zero derivatives whatever its logits (a NaN among
       // them too, which the loss's arithmetic would carry: 0·NaN).
       for (Index k = 0; k < n; ++k)
