@@ -177,12 +177,7 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
   using V = Vec<S>;
   constexpr Index W = V::size;
   const V vparameter(parameter);
-  double lanes[W] = {};
-  auto flush = [&lanes](const V& a) {
-    S buffer[W];
-    a.store(buffer);
-    for (Index l = 0; l < W; ++l) lanes[l] += static_cast<double>(buffer[l]);
-  };
+  LaneSums<S> lanes;  // a double per lane
   // The derivatives of one packet, weighted (w·l, w·l′, w·l″) when there are weights.
   auto at = [&](const S* pk, const S* tk, const S* wk) {
     Derivatives<V> d = evaluate_at<Order>(loss, V::load(pk), V::load(tk), vparameter);
@@ -206,15 +201,14 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     step(k + W, a1);
     step(k + 2 * W, a0);
     step(k + 3 * W, a1);
-    flush(a0 + a1);
+    lanes.add(a0 + a1);
   }
   for (; k + W <= end; k += W) {
     V a(0);
     step(k, a);
-    flush(a);
+    lanes.add(a);
   }
-  double sum = 0;
-  for (Index l = 0; l < W; ++l) sum += lanes[l];
+  double sum = lanes.total();
   if (k < end) {
     const Index n = end - k;
     S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
