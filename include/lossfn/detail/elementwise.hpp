@@ -178,36 +178,38 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
   constexpr Index W = V::size;
   const V vparameter(parameter);
   LaneSums<S> lanes;  // a double per lane
-  // The derivatives of one packet, weighted (w·l, w·l′, w·l″) when there are weights.
-  auto at = [&](const S* pk, const S* tk, const S* wk) {
-    Derivatives<V> d = evaluate_at<Order>(loss, V::load(pk), V::load(tk), vparameter);
-    if (wk) {
-      const V wv = V::load(wk);
-      d.value = wv * d.value;
-      if constexpr (Order >= 1) d.first = wv * d.first;
-      if constexpr (Order >= 2) d.second = wv * d.second;
-    }
-    return d;
-  };
-  auto step = [&](Index k, V& acc) {
-    const Derivatives<V> d = at(p + k, t + k, w ? w + (k - w_offset) : nullptr);
-    acc += d.value;
-    store(k, W, d);
-  };
+  // Whole packets, the loop compiled with and without weights (nothing is
+  // tested per packet); each packet's derivatives weighted by its weights
+  // (w·l, w·l′, w·l″) when there are.
   Index k = begin;
-  for (; k + 4 * W <= end; k += 4 * W) {
-    V a0(0), a1(0);
-    step(k, a0);
-    step(k + W, a1);
-    step(k + 2 * W, a0);
-    step(k + 3 * W, a1);
-    lanes.add(a0 + a1);
-  }
-  for (; k + W <= end; k += W) {
-    V a(0);
-    step(k, a);
-    lanes.add(a);
-  }
+  auto loops = [&](auto weighted) {
+    auto step = [&](Index q, V& acc) {
+      Derivatives<V> d = evaluate_at<Order>(loss, V::load(p + q), V::load(t + q), vparameter);
+      if constexpr (decltype(weighted)::value) {
+        const V wv = V::load(w + (q - w_offset));
+        d.value = wv * d.value;
+        if constexpr (Order >= 1) d.first = wv * d.first;
+        if constexpr (Order >= 2) d.second = wv * d.second;
+      }
+      acc += d.value;
+      store(q, W, d);
+    };
+    for (; k + 4 * W <= end; k += 4 * W) {
+      V a0(0), a1(0);
+      step(k, a0);
+      step(k + W, a1);
+      step(k + 2 * W, a0);
+      step(k + 3 * W, a1);
+      lanes.add(a0 + a1);
+    }
+    for (; k + W <= end; k += W) {
+      V a(0);
+      step(k, a);
+      lanes.add(a);
+    }
+  };
+  if (w) loops(std::true_type{});
+  else loops(std::false_type{});
   double sum = lanes.total();
   if (k < end) {
     const Index n = end - k;
@@ -215,7 +217,13 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     std::copy(p + k, p + end, pb);
     std::copy(t + k, t + end, tb);
     if (w) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
-    const Derivatives<V> d = at(pb, tb, w ? wb : nullptr);
+    Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
+    if (w) {
+      const V wv = V::load(wb);
+      d.value = wv * d.value;
+      if constexpr (Order >= 1) d.first = wv * d.first;
+      if constexpr (Order >= 2) d.second = wv * d.second;
+    }
     d.value.store(ub);
     for (Index l = 0; l < n; ++l) sum += static_cast<double>(ub[l]);
     store(k, n, d);
@@ -327,6 +335,16 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       if constexpr (Order >= 1) put(gradient, g, k, n, V(vscale * d.first));
       if constexpr (Order >= 2) put(hessian, h, k, n, V(vscale * d.second));
     };
+    // Every output one contiguous run in this order: whole packets stored
+    // without a test (the common case, decided once per call).
+    const bool all_direct =
+        (!wanted<U> || u) && (Order < 1 || !wanted<G> || g) && (Order < 2 || !wanted<H> || h);
+    auto store_direct = [&](Index k, Index n, const Derivatives<V>& d) {
+      if (n != V::size) return store(k, n, d);
+      if constexpr (wanted<U>) d.value.store(u + k);
+      if constexpr (Order >= 1 && wanted<G>) V(vscale * d.first).store(g + k);
+      if constexpr (Order >= 2 && wanted<H>) V(vscale * d.second).store(h + k);
+    };
     // A per-column parameter is one packet broadcast along a run: the same
     // for all columns, or, in column-major order, one per column.
     bool uniform = true;
@@ -363,7 +381,8 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
           }
           return s;
         }
-        return packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store);
+        return all_direct ? packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store_direct)
+                          : packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store);
       });
       return Partial<double>{sum, denominator, loss.reduction()};
     }
