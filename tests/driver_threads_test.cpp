@@ -104,5 +104,15 @@ TEST_CASE("threads: an error in one block is reported as on one thread", "[drive
   const Eigen::MatrixXf t = Eigen::MatrixXf::Constant(N, C, 0.25f);
   CHECK_THROWS_WITH(lossfn::CategoricalCrossEntropy().value(p, t),
                     Catch::Contains("pred(299995, 2)"));
+  // Value alone tests the value rules inside the SIMD loop, block by block on
+  // the threads; the first bad value is still the one reported.
+  const Eigen::Index n = 1200000;
+  const Eigen::VectorXf x = Eigen::VectorXf::LinSpaced(n, -3.0f, 3.0f);
+  Eigen::VectorXf y = Eigen::VectorXf::Ones(n);
+  y(n - 7) = 0.5f;
+  y(n - 3) = 2.0f;
+  CHECK_THROWS_WITH(lossfn::Hinge().value(x, y), Catch::Contains("target(1199993, 0) = 0.5"));
+  y(5000) = -3.0f;
+  CHECK_THROWS_WITH(lossfn::Hinge().value(x, y), Catch::Contains("target(5000, 0) = -3"));
   omp_set_num_threads(1);
 }

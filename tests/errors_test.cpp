@@ -697,4 +697,17 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
   }
   accepts(lossfn::BinaryCrossEntropyWithLogits(), x, t);
   accepts(lossfn::Hinge(), x, V(V::Ones(n)));
+  // Over several reduction blocks (2048 coefficients), where value alone tests
+  // the rules inside the SIMD loop: the first bad value, in any block.
+  const Eigen::Index m = 3 * 2048 + 21;
+  const V xm = V::LinSpaced(m, S(-3), S(3));
+  for (Eigen::Index at : {Eigen::Index(0), Eigen::Index(2047), Eigen::Index(2048), Eigen::Index(5000),
+                          m - 21, m - 1}) {
+    CAPTURE(at);
+    V y = V::Ones(m);
+    y(at) = S(0.5);
+    if (at + 1 < m) y(m - 1) = S(7);  // a later bad value is not the one reported
+    rejects(lossfn::Hinge(), xm, y,
+            "Hinge: target(" + std::to_string(at) + ", 0) = 0.5 is not a binary label (-1, 0 or +1)");
+  }
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
 
 #include "access.hpp"
@@ -159,6 +160,9 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
   else return loss.template evaluate<Order>(p, t);
 }
 
+/// No value rules to test in the SIMD loop (packet_range's default).
+struct NoRules {};
+
 /// The SIMD kernel: the terms of coefficients [begin, end) of contiguous
 /// pred and target, one packet at a time through the loss's own
 /// evaluate<Order> on Vec<S>; store(k, n, d) writes the derivatives of
@@ -170,21 +174,28 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
 /// data and the packet width only (never of the outputs' layout). The last
 /// partial packet is evaluated on a padded copy (zeros: a finite point of
 /// every loss's domain, with weight 0), so every coefficient goes through
-/// the same packet code wherever it sits.
-template <int Order, class Loss, class S, class Store>
+/// the same packet code wherever it sits. With `breaks` (a value rule's
+/// negation, for packets and scalars), every coefficient is also tested, and
+/// *broken set if one breaks the rule.
+template <int Order, class Loss, class S, class Store, class Rules = NoRules>
 LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset,
-                    Index begin, Index end, S parameter, const Store& store) {
+                    Index begin, Index end, S parameter, const Store& store,
+                    const Rules& breaks = {}, bool* broken = nullptr) {
   using V = Vec<S>;
   constexpr Index W = V::size;
+  constexpr bool checking = !std::is_same_v<Rules, NoRules>;
   const V vparameter(parameter);
   LaneSums<S> lanes;  // a double per lane
+  Mask<S> bad = Mask<S>::none();  // lanes that broke a value rule (checking)
   // Whole packets, the loop compiled with and without weights (nothing is
   // tested per packet); each packet's derivatives weighted by its weights
   // (w·l, w·l′, w·l″) when there are.
   Index k = begin;
   auto loops = [&](auto weighted) {
     auto step = [&](Index q, V& acc) {
-      Derivatives<V> d = evaluate_at<Order>(loss, V::load(p + q), V::load(t + q), vparameter);
+      const V pv = V::load(p + q), tv = V::load(t + q);
+      if constexpr (checking) bad = bad || breaks(pv, tv);
+      Derivatives<V> d = evaluate_at<Order>(loss, pv, tv, vparameter);
       if constexpr (decltype(weighted)::value) {
         const V wv = V::load(w + (q - w_offset));
         d.value = wv * d.value;
@@ -211,6 +222,11 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
   if (w) loops(std::true_type{});
   else loops(std::false_type{});
   double sum = lanes.total();
+  if constexpr (checking) {
+    bool tail = false;  // the last partial packet's coefficients, one by one
+    for (Index q = k; q < end; ++q) tail = tail || breaks(p[q], t[q]);
+    if (tail || bad.any()) *broken = true;
+  }
   if (k < end) {
     const Index n = end - k;
     S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
@@ -282,7 +298,21 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   loss.check_shape(rows, cols);
 
   const SampleWeights<W> weights(request.weights, rows, cols, false, name);
-  check_values(loss, pred, target);
+  // Value alone (nothing is written) of a loss whose value rules take SIMD
+  // lanes: the rules are tested in the SIMD loop itself, one pass over the
+  // data instead of two; if a value breaks one, check_values reports the
+  // first such value after the loop. Everything else is checked first.
+  constexpr bool check_pred = Loss::pred_rule[0] != '\0';
+  constexpr bool check_target = Loss::target_rule[0] != '\0';
+  constexpr bool rules_in_loop = [] {
+    if constexpr (Order == 0 && !wanted<U> && (check_pred || check_target) &&
+                  packet_types<Loss, S, P, T, W>())
+      return (!check_pred || rule_on_packets<Loss, S, true>()) &&
+             (!check_target || rule_on_packets<Loss, S, false>());
+    else
+      return false;
+  }();
+  if constexpr (!rules_in_loop) check_values(loss, pred, target);
   check_outputs(request, rows, cols, name);
   check_aliasing(request, pred_expr, target_expr, name);
   const double denominator =
@@ -365,28 +395,47 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       w = weights.template linear<S>(per_row_runs ? false : row_major);
       weights_ok = w != nullptr && !(per_row_runs && row_major);
     }
+    // The negation of the value rules, for packets (a Mask) and scalars (a bool).
+    [[maybe_unused]] auto breaks = [&](const auto& pv, const auto& tv) {
+      if constexpr (check_pred && check_target) return !loss.pred_ok(pv) || !loss.target_ok(tv);
+      else if constexpr (check_pred) return !loss.pred_ok(pv);
+      else return !loss.target_ok(tv);
+    };
+    const auto rules = [&] {
+      if constexpr (rules_in_loop) return breaks;
+      else return NoRules{};
+    }();
     if (p && t && !empty && weights_ok && (uniform || !row_major)) {
       const bool by_column = !uniform || per_row_runs;  // column-major here
+      std::atomic<bool> broken{false};
       const double sum = sum_blocks(blocks, size, [&](Index b) {
         const Index begin = b * block_size, end = std::min(size, begin + block_size);
+        bool block_broken = false;
+        double s = 0;
         if (by_column) {  // a run per column: its own parameter and weight offset
-          double s = 0;
           for (Index k = begin; k < end;) {
             const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
             S pj = parameter;
             if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
             s += packet_range<Order>(loss, p, t, w, per_row_runs ? j * rows : 0, k, stop, pj,
-                                     store);
+                                     store, rules, &block_broken);
             k = stop;
           }
-          return s;
+        } else {
+          s = all_direct ? packet_range<Order>(loss, p, t, w, 0, begin, end, parameter,
+                                               store_direct, rules, &block_broken)
+                         : packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store,
+                                               rules, &block_broken);
         }
-        return all_direct ? packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store_direct)
-                          : packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store);
+        if (block_broken) broken.store(true, std::memory_order_relaxed);
+        return s;
       });
+      if constexpr (rules_in_loop)
+        if (broken.load()) check_values(loss, pred, target);  // reports the first bad value
       return Partial<double>{sum, denominator, loss.reduction()};
     }
   }
+  if constexpr (rules_in_loop) check_values(loss, pred, target);  // the scalar loop: first
 
   auto visit = [&](Index i, Index j) {
     const S p = static_cast<S>(pred(i, j));
