@@ -160,19 +160,29 @@ inline Vec<S> abs(const Vec<S>& x) {
   return Vec<S>(pk::pabs(x.p));
 }
 
+/// The width of the float packets that LaneSums widens into two double
+/// packets in registers (the x86 instruction sets below); 0 elsewhere.
+#if defined(EIGEN_VECTORIZE_AVX512)
+constexpr int widened_float_size = 16;
+#elif defined(EIGEN_VECTORIZE_AVX)
+constexpr int widened_float_size = 8;
+#elif defined(EIGEN_VECTORIZE_SSE2)
+constexpr int widened_float_size = 4;
+#else
+constexpr int widened_float_size = 0;
+#endif
+
 /// W running sums in double, one per lane of a packet of S: add(v) does
 /// sum[l] += double(v[l]) for every lane l, the same additions, in the same
 /// order, as a scalar loop would, but in registers: a float packet is widened
 /// in two halves (cvtps2pd) into two double packets, a double packet added as
-/// it is. Where no widening is written (not x86, or packets of other widths)
-/// it is that scalar loop.
+/// it is. Where no widening is written (not x86) it is that scalar loop.
 template <class S>
 struct LaneSums {
   static constexpr int size = Vec<S>::size;
   static constexpr bool same = std::is_same_v<S, double>;
-  static constexpr bool halves =
-      std::is_same_v<S, float> && has_packet<double> && Vec<double>::size * 2 == size &&
-      (size == 16 || size == 8 || size == 4);
+  static constexpr bool halves = std::is_same_v<S, float> && size == widened_float_size &&
+                                 has_packet<double> && Vec<double>::size * 2 == size;
   Vec<double> lo{0.0}, hi{0.0};  // lanes [0, size/2) and [size/2, size) (or lo alone: double)
   double scalar[size] = {};      // otherwise
 
@@ -204,37 +214,19 @@ struct LaneSums {
   }
 
  private:
+  // (Called where `halves`: the packet is this build's widened_float_size floats.)
   template <class P>
   void widen_add([[maybe_unused]] const P& p) {
 #if defined(EIGEN_VECTORIZE_AVX512)
-    if constexpr (size == 16) {
-      lo += Vec<double>(_mm512_cvtps_pd(_mm512_castps512_ps256(p)));
-      hi += Vec<double>(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1))));
-      return;
-    }
+    lo += Vec<double>(_mm512_cvtps_pd(_mm512_castps512_ps256(p)));
+    hi += Vec<double>(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1))));
+#elif defined(EIGEN_VECTORIZE_AVX)
+    lo += Vec<double>(_mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+    hi += Vec<double>(_mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+#elif defined(EIGEN_VECTORIZE_SSE2)
+    lo += Vec<double>(_mm_cvtps_pd(p));
+    hi += Vec<double>(_mm_cvtps_pd(_mm_movehl_ps(p, p)));
 #endif
-#if defined(EIGEN_VECTORIZE_AVX)
-    if constexpr (size == 8) {
-      lo += Vec<double>(_mm256_cvtps_pd(_mm256_castps256_ps128(p)));
-      hi += Vec<double>(_mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
-      return;
-    }
-#endif
-#if defined(EIGEN_VECTORIZE_SSE2)
-    if constexpr (size == 4) {
-      lo += Vec<double>(_mm_cvtps_pd(p));
-      hi += Vec<double>(_mm_cvtps_pd(_mm_movehl_ps(p, p)));
-      return;
-    }
-#endif
-    S buffer[size];
-    pk::pstoreu(buffer, p);
-    double lanes[size];
-    lo.store(lanes);
-    hi.store(lanes + size / 2);
-    for (int l = 0; l < size; ++l) lanes[l] += static_cast<double>(buffer[l]);
-    lo = Vec<double>::load(lanes);
-    hi = Vec<double>::load(lanes + size / 2);
   }
 };
 
