@@ -216,9 +216,11 @@ TEMPLATE_TEST_CASE("row-wise losses: every layout gives the row-major bits", "[d
   // tile (2048 doubles): those are read in place on the scalar path, and a
   // row-major pred of them is not, so only the layouts of C ≤ 2048 agree
   // bitwise in double.
+  // (n = 1024: a column-major pred of ≤ 16 classes goes through staging
+  // tiles, its columns 4 KB or 8 KB apart.)
   for (Index C : {1, 2, 3, 10, 16, 17, 64, 100, 1000, 2049}) {
-    for (Index n : {1, 5, 37}) {
-      if (C * n > 60000 || (sizeof(S) == 8 && C > 2048)) continue;
+    for (Index n : {1, 5, 37, 1024}) {
+      if (C * n > 60000 || (sizeof(S) == 8 && C > 2048) || (n == 1024 && C > 17)) continue;
       CAPTURE(C, n);
       const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(C * 131 + n), 3.0);
       const Labels y = labels(n, C, static_cast<unsigned>(C + n));
@@ -314,6 +316,62 @@ TEST_CASE("softmax losses: ignored rows and weights on the tiled path", "[driver
   CHECK((g.row(17).array() == 0.0f).all());
   CHECK((g.row(0).array() == 0.0f).all());  // weight 0
   CHECK(g.row(20).array().abs().sum() > 0.0f);
+}
+
+/// value, gradient and Hessian of `loss` for pred x (any layout), sum reduction.
+template <class S, class Loss, class X>
+S all_three(const Loss& loss, const X& x, const Labels& y, const Eigen::Matrix<S, Eigen::Dynamic, 1>& w,
+            ColMat<S>& g, ColMat<S>& h) {
+  g.resize(x.rows(), x.cols());
+  h.resize(x.rows(), x.cols());
+  return loss.value_gradient_hessian(x, y, lossfn::weights(w), g, h);
+}
+
+TEMPLATE_TEST_CASE("staged lanes (N a multiple of 1024, C <= 16, column-major): the row-major bits",
+                   "[driver][rowwise]", float, double) {
+  using S = TestType;
+  // 2048 rows of 10 classes: columns 8 KB (float) or 16 KB (double) apart,
+  // so a column-major pred goes through staging tiles; a row-major one
+  // through the lanes' tiles: the same arithmetic. Rows with NaN, +inf and
+  // −inf logits (their group of lanes declines and goes row by row, inside
+  // a staging tile), ignored rows and sample weights, across blocks.
+  const Index n = 2048, C = 10;
+  ColMat<S> x = logits<S>(n, C, 21u, 3.0);
+  Labels y = labels(n, C, 22u), y_ignored = y;
+  x(300, 2) = std::numeric_limits<S>::quiet_NaN();
+  x(301, 5) = std::numeric_limits<S>::infinity();
+  x(777, 0) = -std::numeric_limits<S>::infinity();
+  x(1500, 9) = std::numeric_limits<S>::infinity();
+  for (Index i : {5, 6, 290, 1023, 1024, 2047}) y_ignored(i) = -100;
+  Eigen::Matrix<S, Eigen::Dynamic, 1> w(n);
+  for (Index i = 0; i < n; ++i) w(i) = static_cast<S>(0.25 + static_cast<double>(i % 7) / 3.0);
+  w(40) = S(0);
+  auto check = [&](const auto& loss, const Labels& labels) {
+    INFO(std::decay_t<decltype(loss)>::name);
+    ColMat<S> g, h, gr, hr;
+    const S v = all_three<S>(loss, x, labels, w, g, h);
+    const S vr = all_three<S>(loss, RowMat<S>(x), labels, w, gr, hr);
+    CHECK((v == vr || (v != v && vr != vr)));
+    CHECK(same_bits(g, gr));
+    CHECK(same_bits(h, hr));
+    // The NaN stays in its row (its group's other rows are finite).
+    CHECK(std::isfinite(static_cast<double>(g(299, 0))));
+    CHECK(std::isfinite(static_cast<double>(g(302, 0))));
+    ColMat<S> g_fused(n, C);
+    loss.value_and_gradient(x, labels, lossfn::weights(w), g_fused);
+    CHECK(same_bits(g_fused, g));
+    CHECK(same_bits(ColMat<S>(loss.gradient(x, labels, lossfn::weights(w))), g));
+  };
+  check(lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
+  check(lossfn::SoftmaxFocalLoss().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
+  check(lossfn::NegativeLogLikelihood().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
+  check(lossfn::MultiClassHinge().reduction(lossfn::Reduction::sum), y);
+  check(lossfn::MultiClassHinge().squared(true), y);
+  check(lossfn::SoftmaxCrossEntropy(), y);
+  // Ignored rows have zero derivatives, whatever the loss wrote in their lanes.
+  ColMat<S> g(n, C);
+  lossfn::SoftmaxCrossEntropy().ignore_index(-100).value_and_gradient(x, y_ignored, g);
+  for (Index i : {5, 6, 290, 1023, 1024, 2047}) CHECK((g.row(i).array() == S(0)).all());
 }
 
 TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[driver][rowwise]", float,

@@ -116,15 +116,9 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
     using detail::select;
-    constexpr Eigen::Index W = Lanes::width;
     const Eigen::Index C = l.cols;
-    S fy[W], per[W], label[W];
-    for (Eigen::Index k = 0; k < W; ++k) {
-      fy[k] = l.x(l.label[k], k);
-      per[k] = S(this->template class_weight<S>(l.label[k]) / static_cast<S>(C));
-      label[k] = static_cast<S>(l.label[k]);
-    }
-    const V base = V(static_cast<S>(margin_)) - V::load(fy), y = V::load(label), p = V::load(per);
+    const V y = l.y(), p = this->lane_class_weights(l) / V(static_cast<S>(C));
+    const V base = V(static_cast<S>(margin_)) - l.x_label();
     const V scale = V::load(l.scale), zero(0), one(1), two(2);
     V value(0), dy(0), hy(0);
     for (Eigen::Index c = 0; c < C; ++c) {
@@ -142,16 +136,9 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
       if constexpr (Lanes::order >= 2) l.hessian(c, scale * d2);
     }
     value.store(l.term);
-    if constexpr (Lanes::order >= 1) {
-      S g[W];
-      V(scale * dy).store(g);
-      for (Eigen::Index k = 0; k < W; ++k) l.gradient(l.label[k], k) = g[k];
-    }
-    if constexpr (Lanes::order >= 2) {
-      S h[W];
-      V(scale * hy).store(h);
-      for (Eigen::Index k = 0; k < W; ++k) l.hessian(l.label[k], k) = h[k];
-    }
+    // The label's own column: its derivatives replace what the loop wrote.
+    if constexpr (Lanes::order >= 1) l.at_label(scale * dy, false);
+    if constexpr (Lanes::order >= 2) l.at_label(scale * hy, false, true);
     return true;
   }
 

@@ -40,24 +40,19 @@ class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihoo
   }
 
   /// W rows at once, one per SIMD lane (detail/rowwise.hpp): row()'s
-  /// arithmetic; only the label's column of each row is read, and the
-  /// gradient's columns are written whole (0 but on the label).
+  /// arithmetic; the label's logit found by a select per column, and the
+  /// gradient's columns written whole (0 but on the label).
   template <class Lanes>
   bool lanes(Lanes& l) const {
-    using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
-    S g[Lanes::width];
-    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
-      const S w = this->template class_weight<S>(l.label[k]);
-      l.term[k] = -w * l.x(l.label[k], k);
-      g[k] = l.scale[k] * S(-w);
-    }
+    const V w = this->lane_class_weights(l);
+    V(-w * l.x_label()).store(l.term);
     if constexpr (Lanes::order >= 1) {
       for (Eigen::Index c = 0; c < l.cols; ++c) {
         l.gradient(c, V(0));
         if constexpr (Lanes::order >= 2) l.hessian(c, V(0));
       }
-      for (Eigen::Index k = 0; k < Lanes::width; ++k) l.gradient(l.label[k], k) = g[k];
+      l.at_label(V::load(l.scale) * V(-w), false);
     }
     return true;
   }

@@ -106,17 +106,12 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     using V = typename Lanes::V;
     detail::LaneSoftmax<V> sm;
     if (!detail::lanes_softmax(l, sm)) return false;
-    S x_y[Lanes::width], total[Lanes::width];
-    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
-      x_y[k] = l.x(l.label[k], k);
-      total[k] = l.active[k] ? this->template class_weight<S>(l.label[k]) : S(0);
-    }
     // A class of weight 0 adds nothing, even where its log s_y is −inf.
-    const V w_y = V::load(total);
-    const V value = -w_y * V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest)));
+    const V w_y = this->lane_class_weights(l);
+    const V value = -w_y * V(V(sm.x_y - sm.max) - detail::log(V(V(1) + sm.rest)));
     detail::select(w_y == V(0), V(0), value).store(l.term);
     if constexpr (Lanes::order >= 1) {
-      const V inv = V(1) / (V(1) + sm.rest), scale = V::load(l.scale), M = scale * V::load(total);
+      const V inv = V(1) / (V(1) + sm.rest), M = V::load(l.scale) * w_y;
       for (Eigen::Index c = 0; c < l.cols; ++c) {
         const V s = l.gradient(c) * inv;
         if constexpr (Lanes::order >= 2) {
@@ -125,8 +120,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
         }
         l.gradient(c, M * s);
       }
-      for (Eigen::Index k = 0; k < Lanes::width; ++k)
-        if (l.active[k]) l.gradient(l.label[k], k) -= l.scale[k] * total[k];
+      l.at_label(-M, true);  // the label's M·s_y − M
     }
     return true;
   }

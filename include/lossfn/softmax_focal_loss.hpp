@@ -102,18 +102,12 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     using detail::select;
     detail::LaneSoftmax<V> sm;
     if (!detail::lanes_softmax(l, sm)) return false;
-    S x_y[Lanes::width], label[Lanes::width], alpha[Lanes::width];
-    for (Eigen::Index k = 0; k < Lanes::width; ++k) {
-      x_y[k] = l.x(l.label[k], k);
-      label[k] = static_cast<S>(l.label[k]);
-      alpha[k] = l.active[k] ? this->template class_weight<S>(l.label[k]) : S(0);
-    }
-    const V y = V::load(label), inv = V(1) / (V(1) + sm.rest), g(gamma_);
+    const V y = l.y(), inv = V(1) / (V(1) + sm.rest), g(gamma_);
     const auto y_is_max = sm.argmax == y;
     const V log_sy = select(y_is_max, V(-detail::log1p(sm.rest)),
-                            V(V(V::load(x_y) - sm.max) - detail::log(V(V(1) + sm.rest))));
+                            V(V(sm.x_y - sm.max) - detail::log(V(V(1) + sm.rest))));
     const V sy = detail::exp(log_sy), q = select(y_is_max, V(sm.rest * inv), V(V(1) - sy));
-    const V factor = V::load(alpha) * detail::pow_option(q, gamma_);
+    const V factor = this->lane_class_weights(l) * detail::pow_option(q, gamma_);
     const auto saturated = q == V(0) && V(g) > V(0);
     select(factor == V(0), V(0), V(-factor * log_sy)).store(l.term);
     if constexpr (Lanes::order >= 1) {

@@ -81,6 +81,8 @@ class ClassIndexLoss : public Rowwise<Derived> {
   // Hooks read by the row-wise driver.
   bool ignored(long long y) const { return ignore_index_ && *ignore_index_ == y; }
   double class_weight_of(long long y) const { return weights_[y]; }
+  bool has_ignore_index() const { return ignore_index_.has_value(); }
+  bool has_class_weights() const { return !weights_.empty(); }
   void check_shape(Index, Index cols) const { weights_.check_count(cols, Derived::name); }
 
  protected:
@@ -89,7 +91,16 @@ class ClassIndexLoss : public Rowwise<Derived> {
   S class_weight(Index c) const {
     return static_cast<S>(weights_[c]);
   }
-  bool has_class_weights() const { return !weights_.empty(); }
+  /// The class weights of a LaneView's lanes (1 without class weights).
+  template <class L>
+  typename L::V lane_class_weights(const L& l) const {
+    using S = typename L::Scalar;
+    using V = typename L::V;
+    if (weights_.empty()) return V(1);
+    S w[L::width];
+    for (Index k = 0; k < L::width; ++k) w[k] = class_weight<S>(static_cast<Index>(l.label[k]));
+    return V::load(w);
+  }
 
  private:
   ClassWeightVector weights_;

@@ -298,6 +298,8 @@ class Rowwise : public LossApi<Derived> {
   // Hooks: the default is no class weights and nothing ignored.
   bool ignored(long long) const { return false; }
   double class_weight_of(long long) const { return 1.0; }
+  bool has_ignore_index() const { return false; }
+  bool has_class_weights() const { return false; }
   void check_shape(Index, Index) const {}
   /// Validates row i's values before anything is written (default: nothing).
   template <class PIn, class TIn>

@@ -155,6 +155,12 @@ inline Vec<S> select(const Mask<S>& c, const Vec<S>& a, const Vec<S>& b) {
   return Vec<S>(Mask<S>::Ops::select(c.m, a.p, b.p));
 }
 
+/// The bitwise or of two packets (a | +0 is a, bit for bit: NaN and −0 too).
+template <class S>
+inline Vec<S> bit_or(const Vec<S>& a, const Vec<S>& b) {
+  return Vec<S>(pk::por(a.p, b.p));
+}
+
 template <class S>
 inline Vec<S> abs(const Vec<S>& x) {
   return Vec<S>(pk::pabs(x.p));
@@ -427,11 +433,20 @@ struct WideMask {
   friend WideMask operator&&(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] && b.m[k]; }); }
   friend WideMask operator||(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] || b.m[k]; }); }
   friend WideMask operator!(const WideMask& a) { return each([&](int k) { return !a.m[k]; }); }
+  bool any() const {
+    bool r = false;
+    for (int k = 0; k < K; ++k) r = r || m[k].any();
+    return r;
+  }
 };
 
 template <class S, int K>
 inline Wide<S, K> select(const WideMask<S, K>& c, const Wide<S, K>& a, const Wide<S, K>& b) {
   return Wide<S, K>::each([&](int k) { return select(c.m[k], a.v[k], b.v[k]); });
+}
+template <class S, int K>
+inline Wide<S, K> bit_or(const Wide<S, K>& a, const Wide<S, K>& b) {
+  return Wide<S, K>::each([&](int k) { return bit_or(a.v[k], b.v[k]); });
 }
 template <class S, int K>
 inline Wide<S, K> abs(const Wide<S, K>& x) {

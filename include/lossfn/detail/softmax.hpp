@@ -161,13 +161,13 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
 
 /// The softmax of W rows at once, one row per SIMD lane (a LaneView,
 /// detail/rowwise.hpp): per lane the largest logit m, its first column
-/// argmax, and rest = Σ_{c ≠ argmax} e_c with e_c = exp(x_c − m) — the same
-/// quantities as LogSumExp — with e_c written to the gradient's column c when
-/// the view has one (order ≥ 1). false if an active lane holds NaN or +inf:
-/// the driver then takes those rows one by one.
+/// argmax, rest = Σ_{c ≠ argmax} e_c with e_c = exp(x_c − m) — the same
+/// quantities as LogSumExp — and the label's logit x_y, with e_c written to
+/// the gradient's column c when the view has one (order ≥ 1). false if an
+/// active lane holds NaN or +inf: the driver then takes those rows one by one.
 template <class V>
 struct LaneSoftmax {
-  V max, argmax, rest;
+  V max, argmax, rest, x_y;
 };
 template <class L>
 bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
@@ -189,12 +189,16 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
     rest += select(argmax == V(static_cast<S>(c)), V(0), e);
   }
   // A lane holding +inf has m = +inf; all −inf, m = −inf; a NaN makes its
-  // rest NaN (exp(NaN − m)): those rows are not for the lanes.
-  S lanes[L::width];
-  select(m < V(inf) && m > V(-inf) && rest <= V(static_cast<S>(C)), V(0), V(1)).store(lanes);
-  for (Eigen::Index k = 0; k < L::width; ++k)
-    if (lanes[k] != S(0) && l.active[k]) return false;
-  out = {m, argmax, rest};
+  // rest NaN (exp(NaN − m)): those rows are not for the lanes (unless the
+  // lane is inactive: the driver drops what it computes).
+  const auto bad = !(m < V(inf) && m > V(-inf) && rest <= V(static_cast<S>(C)));
+  if (bad.any()) {
+    S lanes[L::width];
+    select(bad, V(1), V(0)).store(lanes);
+    for (Eigen::Index k = 0; k < L::width; ++k)
+      if (lanes[k] != S(0) && l.active[k]) return false;
+  }
+  out = {m, argmax, rest, l.x_label()};
   return true;
 }
 
