@@ -245,6 +245,12 @@ struct RowSums {
   }
 };
 
+/// A type as a value (the view type a lambda is called for).
+template <class T>
+struct TypeTag {
+  using type = T;
+};
+
 /// Copies K packets of each of `cols` columns, column c at from[c * from_stride]
 /// to to[c * to_stride]: a run of K packets per column.
 template <int K, class S>
@@ -477,7 +483,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // else through the tiles (rows of at most 64 classes).
   auto lanes_group = [&](auto view, Index t, Index n, Sums& s, const Staged* staged = nullptr) {
     if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
-      using View = decltype(view);
+      using View = typename decltype(view)::type;
       constexpr Index width = View::width;
       constexpr bool panel = width > LW;
       alignas(64) S x_tile[panel ? 1 : lane_tile];
@@ -614,10 +620,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     Sums s(first);
     if (use_panels) {
       Index t = first;
-      for (; t + PV::width <= last; t += PV::width) lanes_group(PV{}, t, PV::width, s);
+      for (; t + PV::width <= last; t += PV::width) lanes_group(TypeTag<PV>{}, t, PV::width, s);
       // After the last whole panel: a packet of rows at a time in place,
       // the remaining rows one by one.
-      for (; t + LW <= last; t += LW) lanes_group(LV{}, t, LW, s);
+      for (; t + LW <= last; t += LW) lanes_group(TypeTag<LV>{}, t, LW, s);
       rows_range(t, last, s);
     } else if (use_lanes) {
       Index t = first;
@@ -630,14 +636,14 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         for (; t + stage_rows <= last; t += stage_rows) {
           copy_columns<stage_packets>(x_col + t, rows, xs, stage_rows, cols);
           const Staged st{t, stage_rows, xs, gs, hs};
-          for (Index r = 0; r < stage_rows; r += LW) lanes_group(LV{}, t + r, LW, s, &st);
+          for (Index r = 0; r < stage_rows; r += LW) lanes_group(TypeTag<LV>{}, t + r, LW, s, &st);
           if constexpr (Order >= 1 && wanted<G>)
             copy_columns<stage_packets>(gs, stage_rows, g_col + t, rows, cols);
           if constexpr (Order >= 2 && wanted<H>)
             copy_columns<stage_packets>(hs, stage_rows, h_col + t, rows, cols);
         }
       }
-      for (; t < last; t += LW) lanes_group(LV{}, t, std::min(LW, last - t), s);
+      for (; t < last; t += LW) lanes_group(TypeTag<LV>{}, t, std::min(LW, last - t), s);
     } else {
       rows_range(first, last, s);
     }
