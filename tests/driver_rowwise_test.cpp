@@ -113,9 +113,9 @@ bool close(const ColMat<S>& a, const ColMat<S>& b, double tol, double floor) {
 
 /// Whether a column-major pred of this shape goes through panels (rows of
 /// more than 64 classes of a softmax loss, at least one panel of rows).
-template <class S>
+template <class Loss, class S>
 bool panels(const ColMat<S>& x) {
-  return x.cols() > 64 && x.rows() >= lossfn::detail::panel_rows<S>;
+  return x.cols() > 64 && x.rows() >= lossfn::detail::loss_panel_rows<Loss, S>;
 }
 
 /// Runs f(pred) over row-major, column-major, strided Map and transposed
@@ -135,7 +135,7 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y, bool s
 
   ColMat<S> g(x.rows(), x.cols());
   const S v_col = loss.value_and_gradient(x, y, g);  // column-major in, column-major out
-  const bool lanes = !same_arithmetic && Loss::has_lanes && panels(x) && loss.lanes_apply();
+  const bool lanes = !same_arithmetic && Loss::has_lanes && panels<Loss>(x) && loss.lanes_apply();
   const double tol = 64 * std::numeric_limits<S>::epsilon(), floor = 1.0 / static_cast<double>(x.rows());
   if (lanes) {
     CHECK(std::abs(static_cast<double>(v_col) - static_cast<double>(v_row)) <=
@@ -476,8 +476,13 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
           CHECK(g.row(2 * P + 1).array().isNaN().all());
           CHECK(g.row(11).array().isFinite().all());
           CHECK(g.row(2 * P).array().isFinite().all());
-          // The first panel's rows took the row path: the row-major bits.
-          CHECK(same_bits(ColMat<S>(g.topRows(P)), ColMat<S>(expected.topRows(P))));
+          // The rows of row 10's panel (the softmax losses' panels: 4
+          // packets) took the row path: the row-major bits.
+          const Index panel = lossfn::detail::loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>,
+                      start = 10 / panel * panel;
+          static_assert(lossfn::detail::loss_panel_rows<lossfn::SoftmaxFocalLoss, S> ==
+                        lossfn::detail::loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>);
+          CHECK(same_bits(ColMat<S>(g.middleRows(start, panel)), ColMat<S>(expected.middleRows(start, panel))));
         } else {
           CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
           CHECK(g.array().isFinite().all());

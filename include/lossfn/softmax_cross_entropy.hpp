@@ -26,6 +26,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true, accepts_probabilities = true, reads_row_runs = true,
                         has_lanes = true;
+  static constexpr int panel_packets = 4;  // (detail/rowwise.hpp: measured at 4096 x 1000)
 
   /// ε ∈ [0, 1): the target becomes (1 − ε)·one-hot + ε/C.
   SoftmaxCrossEntropy& label_smoothing(double e) {

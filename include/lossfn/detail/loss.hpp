@@ -275,6 +275,10 @@ class Rowwise : public LossApi<Derived> {
   /// place (a loss that reads one entry per row, NegativeLogLikelihood): any
   /// other layout then takes the rows one by one instead of lane tiles.
   static constexpr bool lanes_in_place_only = false;
+  /// The packets of rows of a panel of lanes (rows of more than 64 classes
+  /// of a column-major pred): 8, or 4 or 2 for a loss whose lanes() keeps
+  /// more running values per lane (they must fit in registers).
+  static constexpr int panel_packets = 8;
   /// Whether lanes() applies with the options set (a loss with lanes may
   /// leave some options to its rows; the driver then never fills lane tiles).
   bool lanes_apply() const { return true; }

@@ -192,11 +192,15 @@ void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output
   }
 }
 
-/// The rows of a panel: 8 packets (128 floats or 64 doubles on AVX-512, 32
-/// and 16 with SSE2), for rows of more than 64 classes in a column-major pred.
+/// The rows of a panel, for rows of more than 64 classes in a column-major
+/// pred: at most 8 packets (128 floats or 64 doubles on AVX-512, 32 and 16
+/// with SSE2); a loss sets its own number (Loss::panel_packets: 8, 4 or 2),
+/// as many as its running values per lane fit in registers.
 constexpr int panel_packets = 8;
 template <class S>
 constexpr Index panel_rows = panel_packets * Vec<S>::size;
+template <class Loss, class S>
+constexpr Index loss_panel_rows = Loss::panel_packets * Vec<S>::size;
 /// The rows of a reduction block of rows of more than 64 classes: whole panels.
 constexpr Index wide_block_rows = 128;
 static_assert(wide_block_rows % panel_rows<float> == 0 && wide_block_rows % panel_rows<double> == 0,
@@ -440,17 +444,20 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // all rows where the loss's options are not for lanes (lanes_apply()).
   //
   // Wider rows of a column-major pred (and gradient and Hessian, when asked
-  // for) of the compute type: panels of panel_rows rows (128 floats on
-  // AVX-512), read and written in place, column by column. Each column's
+  // for) of the compute type: panels of up to panel_rows rows (128 floats
+  // on AVX-512), read and written in place, column by column. Each column's
   // 128 logits are contiguous, so a pass over the panel streams 512-byte
-  // runs; a row at a time (the tiles above) would touch one cache line per
+  // runs (256 or 128 bytes for a loss with 4 or 2 packets per panel: a
+  // panel whose running values spill from registers is slower, measured); a row at a time (the tiles above) would touch one cache line per
   // logit, 16 KB apart at N = 4096, and reread each line from memory (6.9
   // against ~1 ns per logit at 4096 x 1000). A reduction block of wide rows
   // holds whole panels (wide_block_rows); the rows after a block's last whole
   // panel go a packet at a time in place, then one by one.
   constexpr Index lane_max_cols = 64;
   using LV = LaneView<Order, SP>;
-  using PV = LaneView<Order, SP, Wide<SP, panel_packets>>;
+  static_assert(Loss::panel_packets == 2 || Loss::panel_packets == 4 || Loss::panel_packets == 8,
+                "lossfn: a panel is 2, 4 or 8 packets");
+  using PV = LaneView<Order, SP, Wide<SP, Loss::panel_packets>>;
   constexpr Index LW = LV::width, lane_tile = LW * lane_max_cols;
   // Rows staged through column-major tiles on the stack: the columns of
   // rows [first, first + stride), column c of pred at x[c * stride], of
