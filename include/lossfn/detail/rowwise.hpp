@@ -510,11 +510,14 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.x_data = x_tile;
         l.x_stride = LW;
       }
+      // (A staging tile's gradient and Hessian exist only for the orders
+      // asked: null pointers get no offset.)
+      auto in_stage = [&](S* tile) -> S* { return tile ? tile + (t - staged->first) : nullptr; };
       const bool g_direct = Order >= 1 && (staged || (g_col && n == width));
-      l.g_data = staged ? staged->g + (t - staged->first) : g_direct ? g_col + t : Order >= 1 ? g_tile : nullptr;
+      l.g_data = staged ? in_stage(staged->g) : g_direct ? g_col + t : Order >= 1 ? g_tile : nullptr;
       l.g_stride = staged ? staged->stride : g_direct ? rows : LW;
       const bool h_direct = Order >= 2 && (staged || (h_col && n == width));
-      l.h_data = staged ? staged->h + (t - staged->first) : h_direct ? h_col + t : Order >= 2 ? h_tile : nullptr;
+      l.h_data = staged ? in_stage(staged->h) : h_direct ? h_col + t : Order >= 2 ? h_tile : nullptr;
       l.h_stride = staged ? staged->stride : h_direct ? rows : LW;
       alignas(64) S w[width];
       l.all_active = n == width && !loss.has_ignore_index();
