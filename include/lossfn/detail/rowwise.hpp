@@ -249,6 +249,51 @@ struct RowSums {
   }
 };
 
+// (Eigen's PacketBlock takes the intrinsic vector type as a template
+// argument, whose attributes g++ -Wall reports as ignored: harmless.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+/// W = Vec<S>::size rows of `cols` ≤ W entries, rows[k * cols + c], to a
+/// column-major tile[c * W + k]: W packet loads (row k's packet reads W
+/// entries from its start, on into the next rows: the caller makes sure
+/// they exist), one transpose in registers, `cols` stores.
+template <class S>
+void rows_to_columns(const S* rows, Index cols, S* tile) {
+  using P = typename Vec<S>::Packet;
+  constexpr int W = Vec<S>::size;
+  pk::PacketBlock<P, W> b;
+  for (int k = 0; k < W; ++k) b.packet[k] = pk::ploadu<P>(rows + k * cols);
+  pk::ptranspose(b);
+  for (Index c = 0; c < cols; ++c) pk::pstoreu(tile + c * W, b.packet[c]);
+}
+/// The reverse, into the W rows' W·cols entries and nothing beyond them: a
+/// row whose packet fits before the last row's end is stored whole, its
+/// last W − cols lanes landing on the next rows' first entries, which
+/// their own stores then overwrite (in order); the other rows go through a
+/// buffer, entry by entry.
+template <class S>
+void columns_to_rows(const S* tile, Index cols, S* rows) {
+  using P = typename Vec<S>::Packet;
+  constexpr int W = Vec<S>::size;
+  pk::PacketBlock<P, W> b;
+  for (Index c = 0; c < W; ++c) b.packet[c] = c < cols ? pk::ploadu<P>(tile + c * W) : pk::pset1<P>(S(0));
+  pk::ptranspose(b);
+  for (int k = 0; k < W; ++k) {
+    if (k * cols + W <= W * cols) {
+      pk::pstoreu(rows + k * cols, b.packet[k]);
+    } else {
+      S row[W];
+      pk::pstoreu(row, b.packet[k]);
+      for (Index c = 0; c < cols; ++c) rows[k * cols + c] = row[c];
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 /// A type as a value (the view type a lambda is called for).
 template <class T>
 struct TypeTag {
@@ -505,8 +550,14 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.x_data = x_col + t;
         l.x_stride = rows;
       } else if constexpr (!panel) {
-        for (Index c = 0; c < cols; ++c)
-          for (Index k = 0; k < LW; ++k) x_tile[c * LW + k] = k < n ? static_cast<S>(pred(t + k, c)) : S(0);
+        // A row-major pred of at most W classes: W rows as W packets (the
+        // last ones reading on into the next rows, never past the data),
+        // transposed in registers; else entry by entry.
+        if (row_data && n == width && cols <= LW && (t + LW - 1) * cols + LW <= rows * cols)
+          rows_to_columns(row_data + t * cols, cols, x_tile);
+        else
+          for (Index c = 0; c < cols; ++c)
+            for (Index k = 0; k < LW; ++k) x_tile[c * LW + k] = k < n ? static_cast<S>(pred(t + k, c)) : S(0);
         l.x_data = x_tile;
         l.x_stride = LW;
       }
@@ -565,9 +616,13 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
               if constexpr (Order >= 2) l.h_data[c * l.h_stride + k] = S(0);
             }
       if constexpr (Order >= 1 && !panel)
-        if (!g_direct && wanted<G>)
-          for (Index c = 0; c < cols; ++c)
-            for (Index k = 0; k < n; ++k) gradient.set(t + k, c, g_tile[c * LW + k]);
+        if (!g_direct && wanted<G>) {
+          if (gradient_data && n == width && cols <= LW)
+            columns_to_rows(g_tile, cols, gradient_data + t * cols);
+          else
+            for (Index c = 0; c < cols; ++c)
+              for (Index k = 0; k < n; ++k) gradient.set(t + k, c, g_tile[c * LW + k]);
+        }
       if constexpr (Order >= 2 && !panel)
         if (!h_direct)
           for (Index c = 0; c < cols; ++c)
