@@ -203,17 +203,28 @@ struct LaneSums {
       for (int l = 0; l < size; ++l) scalar[l] += static_cast<double>(buffer[l]);
     }
   }
-  /// The sum of the lanes' sums, added in lane order.
-  double total() const {
-    double lanes[size];
-    if constexpr (same) {
+  /// The lanes' sums from, and to, an array of `size` doubles (to carry
+  /// them between calls: the row-wise driver's RowSums).
+  void load(const double* lanes) {
+    if constexpr (same || halves) {
+      lo = Vec<double>::load(lanes);
+      if constexpr (halves) hi = Vec<double>::load(lanes + size / 2);
+    } else {
+      std::copy(lanes, lanes + size, scalar);
+    }
+  }
+  void store(double* lanes) const {
+    if constexpr (same || halves) {
       lo.store(lanes);
-    } else if constexpr (halves) {
-      lo.store(lanes);
-      hi.store(lanes + size / 2);
+      if constexpr (halves) hi.store(lanes + size / 2);
     } else {
       std::copy(scalar, scalar + size, lanes);
     }
+  }
+  /// The sum of the lanes' sums, added in lane order.
+  double total() const {
+    double lanes[size];
+    store(lanes);
     double sum = 0;
     for (int l = 0; l < size; ++l) sum += lanes[l];
     return sum;

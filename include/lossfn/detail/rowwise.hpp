@@ -230,17 +230,9 @@ struct RowSums {
   }
   void add(const Vec<S>& terms) {
     LaneSums<S> sums;
-    if constexpr (LaneSums<S>::same || LaneSums<S>::halves) {
-      sums.lo = Vec<double>::load(lane);
-      if constexpr (LaneSums<S>::halves) sums.hi = Vec<double>::load(lane + width / 2);
-      sums.add(terms);
-      sums.lo.store(lane);
-      if constexpr (LaneSums<S>::halves) sums.hi.store(lane + width / 2);
-    } else {
-      S t[width];
-      terms.store(t);
-      for (Index k = 0; k < width; ++k) lane[k] += static_cast<double>(t[k]);
-    }
+    sums.load(lane);
+    sums.add(terms);
+    sums.store(lane);
   }
   double total() const {
     double sum = 0;
@@ -493,9 +485,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // on AVX-512), read and written in place, column by column. Each column's
   // 128 logits are contiguous, so a pass over the panel streams 512-byte
   // runs (256 or 128 bytes for a loss with 4 or 2 packets per panel: a
-  // panel whose running values spill from registers is slower, measured); a row at a time (the tiles above) would touch one cache line per
-  // logit, 16 KB apart at N = 4096, and reread each line from memory (6.9
-  // against ~1 ns per logit at 4096 x 1000). A reduction block of wide rows
+  // panel whose running values spill from registers is slower, measured);
+  // a row at a time (the tiles above) would touch one cache line per logit,
+  // 16 KB apart at N = 4096, and reread each line from memory (6.9 against
+  // ~1 ns per logit at 4096 x 1000). A reduction block of wide rows
   // holds whole panels (wide_block_rows); the rows after a block's last whole
   // panel go a packet at a time in place, then one by one.
   constexpr Index lane_max_cols = 64;
@@ -597,12 +590,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         // The rows wrote their outputs in place: a staging tile, copied out
         // after its last group, takes them back.
         if (staged) {
-          if constexpr (Order >= 1 && wanted<G>)
-            for (Index c = 0; c < cols; ++c)
-              Vec<S>::load(g_col + c * rows + t).store(l.g_data + c * l.g_stride);
-          if constexpr (Order >= 2 && wanted<H>)
-            for (Index c = 0; c < cols; ++c)
-              Vec<S>::load(h_col + c * rows + t).store(l.h_data + c * l.h_stride);
+          if constexpr (Order >= 1 && wanted<G>) copy_columns<1>(g_col + t, rows, l.g_data, l.g_stride, cols);
+          if constexpr (Order >= 2 && wanted<H>) copy_columns<1>(h_col + t, rows, l.h_data, l.h_stride, cols);
         }
         return;
       }
