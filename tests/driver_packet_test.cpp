@@ -122,6 +122,36 @@ TEMPLATE_TEST_CASE("packet comparisons, masks and select agree with scalars lane
   CHECK((!Mask<S>::none()).any());
 }
 
+TEMPLATE_TEST_CASE("transpose: W packets of W lanes, rows to columns in registers; store_first",
+                   "[driver][packet]", float, double) {
+  using S = TestType;
+  using P = typename Vec<S>::Packet;
+  constexpr int W = Vec<S>::size;
+  // Entry (k, l) is k·W + l + 1, distinct and exact.
+  S block[W * W], out[W * W];
+  for (int i = 0; i < W * W; ++i) block[i] = static_cast<S>(i + 1);
+  P r[W];
+  for (int k = 0; k < W; ++k) r[k] = Vec<S>::load(block + k * W).p;
+  lossfn::detail::transpose<S>(r);
+  for (int c = 0; c < W; ++c) Vec<S>(r[c]).store(out + c * W);
+  for (int c = 0; c < W; ++c)
+    for (int k = 0; k < W; ++k) {
+      INFO("column " << c << ", row " << k);
+      CHECK(out[c * W + k] == block[k * W + c]);
+    }
+  // Twice is the identity.
+  lossfn::detail::transpose<S>(r);
+  for (int k = 0; k < W; ++k) Vec<S>(r[k]).store(out + k * W);
+  for (int i = 0; i < W * W; ++i) CHECK(out[i] == block[i]);
+  // store_first writes lanes [0, n) and nothing after them.
+  for (int n = 0; n <= W; ++n) {
+    S to[2 * W];
+    for (int i = 0; i < 2 * W; ++i) to[i] = S(-1);
+    lossfn::detail::store_first<S>(to, Vec<S>::load(block).p, n);
+    for (int i = 0; i < 2 * W; ++i) CHECK(to[i] == (i < n ? block[i] : S(-1)));
+  }
+}
+
 TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[driver][packet]",
                    float, double) {
   using S = TestType;

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "math.hpp"
 
@@ -246,6 +247,95 @@ struct LaneSums {
 #endif
   }
 };
+
+/// Calls f(std::integral_constant<int, k>) for k = 0, 1, …, N − 1: loops over
+/// an array of packets with constant indices, so that it stays in registers.
+template <int N, class F, int... K>
+inline void for_each_index(F&& f, std::integer_sequence<int, K...>) {
+  (f(std::integral_constant<int, K>{}), ...);
+}
+template <int N, class F>
+inline void for_each_index(F&& f) {
+  for_each_index<N>(f, std::make_integer_sequence<int, N>{});
+}
+
+/// W packets of W lanes (W = Vec<S>::size), r[k] holding row k of a W x W
+/// block, transposed in registers: r[c] then holds column c. Eigen's
+/// ptranspose, except on AVX-512, where Eigen's goes through 256-bit halves
+/// (and, measured, spills): there the four rounds of shuffles below, 64
+/// for floats and 24 for doubles, in registers.
+template <class S>
+inline void transpose(typename Vec<S>::Packet (&r)[Vec<S>::size]) {
+  using P = typename Vec<S>::Packet;
+  constexpr int W = Vec<S>::size;
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (W == 64 / static_cast<int>(sizeof(S))) {
+    constexpr bool f = std::is_same_v<S, float>;
+    // Rounds 1–2 (within each 128-bit lane): t[g·E + j], lane L, holds
+    // column E·L + j of rows [g·E, g·E + E), E = 4 floats or 2 doubles.
+    constexpr int E = f ? 4 : 2, G = W / E;
+    P t[W];
+    if constexpr (f) {
+      for_each_index<G>([&](auto g) {
+        constexpr int b = decltype(g)::value * 4;
+        const __m512 a0 = _mm512_unpacklo_ps(r[b], r[b + 1]), a1 = _mm512_unpackhi_ps(r[b], r[b + 1]);
+        const __m512 a2 = _mm512_unpacklo_ps(r[b + 2], r[b + 3]), a3 = _mm512_unpackhi_ps(r[b + 2], r[b + 3]);
+        t[b] = _mm512_shuffle_ps(a0, a2, _MM_SHUFFLE(1, 0, 1, 0));
+        t[b + 1] = _mm512_shuffle_ps(a0, a2, _MM_SHUFFLE(3, 2, 3, 2));
+        t[b + 2] = _mm512_shuffle_ps(a1, a3, _MM_SHUFFLE(1, 0, 1, 0));
+        t[b + 3] = _mm512_shuffle_ps(a1, a3, _MM_SHUFFLE(3, 2, 3, 2));
+      });
+    } else {
+      for_each_index<G>([&](auto g) {
+        constexpr int b = decltype(g)::value * 2;
+        t[b] = _mm512_unpacklo_pd(r[b], r[b + 1]);
+        t[b + 1] = _mm512_unpackhi_pd(r[b], r[b + 1]);
+      });
+    }
+    // Rounds 3–4 (128-bit lanes across packets): column E·L + j is lane L of
+    // t[j], t[E + j], t[2E + j] and t[3E + j], in that order.
+    auto lanes = [](const P& a, const P& b, int imm_even) {
+      if constexpr (f)
+        return imm_even ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)) : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      else
+        return imm_even ? _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)) : _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    };
+    for_each_index<E>([&](auto jc) {
+      constexpr int j = decltype(jc)::value;
+      const P p = lanes(t[j], t[E + j], 1), q = lanes(t[j], t[E + j], 0);
+      const P u = lanes(t[2 * E + j], t[3 * E + j], 1), v = lanes(t[2 * E + j], t[3 * E + j], 0);
+      r[j] = lanes(p, u, 1);          // lane 0
+      r[2 * E + j] = lanes(p, u, 0);  // lane 2
+      r[E + j] = lanes(q, v, 1);      // lane 1
+      r[3 * E + j] = lanes(q, v, 0);  // lane 3
+    });
+  } else
+#endif
+  {
+    pk::PacketBlock<P, W> b;
+    for (int k = 0; k < W; ++k) b.packet[k] = r[k];
+    pk::ptranspose(b);
+    for (int k = 0; k < W; ++k) r[k] = b.packet[k];
+  }
+}
+
+/// Stores the first n ≤ W lanes of a packet to `to` and nothing beyond:
+/// one masked store on AVX-512, else through a buffer.
+template <class S>
+inline void store_first(S* to, const typename Vec<S>::Packet& p, Index n) {
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (std::is_same_v<S, float> && Vec<S>::size == 16) {
+    _mm512_mask_storeu_ps(to, static_cast<__mmask16>((1u << n) - 1u), p);
+    return;
+  } else if constexpr (std::is_same_v<S, double> && Vec<S>::size == 8) {
+    _mm512_mask_storeu_pd(to, static_cast<__mmask8>((1u << n) - 1u), p);
+    return;
+  }
+#endif
+  alignas(64) S buffer[Vec<S>::size];
+  pk::pstore(buffer, p);
+  for (Index l = 0; l < n; ++l) to[l] = buffer[l];
+}
 
 /// sqrt, Eigen's psqrt: the instruction, correctly rounded.
 template <class S>

@@ -253,12 +253,6 @@ struct RowSums {
   }
 };
 
-// (Eigen's PacketBlock takes the intrinsic vector type as a template
-// argument, whose attributes g++ -Wall reports as ignored: harmless.)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
 /// W = Vec<S>::size rows of `cols` ≤ W entries, rows[k * cols + c], to a
 /// column-major tile[c * W + k]: W packet loads (row k's packet reads W
 /// entries from its start, on into the next rows: the caller makes sure
@@ -267,36 +261,33 @@ template <class S>
 void rows_to_columns(const S* rows, Index cols, S* tile) {
   using P = typename Vec<S>::Packet;
   constexpr int W = Vec<S>::size;
-  pk::PacketBlock<P, W> b;
-  for (int k = 0; k < W; ++k) b.packet[k] = pk::ploadu<P>(rows + k * cols);
-  pk::ptranspose(b);
-  for (Index c = 0; c < cols; ++c) pk::pstoreu(tile + c * W, b.packet[c]);
+  P r[W];
+  for_each_index<W>([&](auto k) { r[k] = pk::ploadu<P>(rows + k * cols); });
+  transpose<S>(r);
+  for_each_index<W>([&](auto c) {
+    if (c < cols) pk::pstoreu(tile + c * W, r[c]);
+  });
 }
 /// The reverse, into the W rows' W·cols entries and nothing beyond them: a
 /// row whose packet fits before the last row's end is stored whole, its
 /// last W − cols lanes landing on the next rows' first entries, which
-/// their own stores then overwrite (in order); the other rows go through a
-/// buffer, entry by entry.
+/// their own stores then overwrite (in order); the other rows store their
+/// first `cols` lanes alone (store_first).
 template <class S>
 void columns_to_rows(const S* tile, Index cols, S* rows) {
   using P = typename Vec<S>::Packet;
   constexpr int W = Vec<S>::size;
-  pk::PacketBlock<P, W> b;
-  for (Index c = 0; c < W; ++c) b.packet[c] = c < cols ? pk::ploadu<P>(tile + c * W) : pk::pset1<P>(S(0));
-  pk::ptranspose(b);
-  for (int k = 0; k < W; ++k) {
+  P r[W];
+  for_each_index<W>([&](auto c) { r[c] = c < cols ? pk::ploadu<P>(tile + c * W) : pk::pset1<P>(S(0)); });
+  transpose<S>(r);
+  for_each_index<W>([&](auto k) {
     if (k * cols + W <= W * cols) {
-      pk::pstoreu(rows + k * cols, b.packet[k]);
+      pk::pstoreu(rows + k * cols, r[k]);
     } else {
-      S row[W];
-      pk::pstoreu(row, b.packet[k]);
-      for (Index c = 0; c < cols; ++c) rows[k * cols + c] = row[c];
+      store_first<S>(rows + k * cols, r[k], cols);
     }
-  }
+  });
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 /// A type as a value (the view type a lambda is called for).
 template <class T>
