@@ -553,11 +553,15 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   [[maybe_unused]] const S* x_col = nullptr;
   [[maybe_unused]] S* g_col = nullptr;
   [[maybe_unused]] S* h_col = nullptr;
+  [[maybe_unused]] S* hessian_rows = nullptr;  // a row-major Hessian of the compute type
   if constexpr (std::is_same_v<typename P::Scalar, S>) x_col = pred.linear(false);
   if constexpr (wanted<G>)
     if constexpr (std::is_same_v<typename G::Scalar, S>) g_col = gradient.linear(false);
   if constexpr (wanted<H>)
-    if constexpr (std::is_same_v<typename H::Scalar, S>) h_col = hessian.linear(false);
+    if constexpr (std::is_same_v<typename H::Scalar, S>) {
+      h_col = hessian.linear(false);
+      hessian_rows = hessian.linear(true);
+    }
   bool use_lanes = false, use_panels = false;
   if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
     // (Class indices are compared as S on the lanes: exact below 2^24 in float.)
@@ -657,9 +661,13 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
               for (Index k = 0; k < n; ++k) gradient.set(t + k, c, g_tile[c * LW + k]);
         }
       if constexpr (Order >= 2 && !panel)
-        if (!h_direct)
-          for (Index c = 0; c < cols; ++c)
-            for (Index k = 0; k < n; ++k) hessian.set(t + k, c, h_tile[c * LW + k]);
+        if (!h_direct) {
+          if (hessian_rows && n == width)
+            columns_to_rows(h_tile, cols, hessian_rows + t * cols);
+          else
+            for (Index c = 0; c < cols; ++c)
+              for (Index k = 0; k < n; ++k) hessian.set(t + k, c, h_tile[c * LW + k]);
+        }
       // The weighted terms, 0 for an inactive lane (and past the last row).
       using VT = typename View::V;
       VT weighted = VT::load(l.term);
