@@ -278,8 +278,10 @@ inline void transpose(typename Vec<S>::Packet (&r)[Vec<S>::size]) {
     if constexpr (f) {
       for_each_index<G>([&](auto g) {
         constexpr int b = decltype(g)::value * 4;
-        const __m512 a0 = _mm512_unpacklo_ps(r[b], r[b + 1]), a1 = _mm512_unpackhi_ps(r[b], r[b + 1]);
-        const __m512 a2 = _mm512_unpacklo_ps(r[b + 2], r[b + 3]), a3 = _mm512_unpackhi_ps(r[b + 2], r[b + 3]);
+        const __m512 a0 = _mm512_unpacklo_ps(r[b], r[b + 1]);
+        const __m512 a1 = _mm512_unpackhi_ps(r[b], r[b + 1]);
+        const __m512 a2 = _mm512_unpacklo_ps(r[b + 2], r[b + 3]);
+        const __m512 a3 = _mm512_unpackhi_ps(r[b + 2], r[b + 3]);
         t[b] = _mm512_shuffle_ps(a0, a2, _MM_SHUFFLE(1, 0, 1, 0));
         t[b + 1] = _mm512_shuffle_ps(a0, a2, _MM_SHUFFLE(3, 2, 3, 2));
         t[b + 2] = _mm512_shuffle_ps(a1, a3, _MM_SHUFFLE(1, 0, 1, 0));
@@ -294,20 +296,24 @@ inline void transpose(typename Vec<S>::Packet (&r)[Vec<S>::size]) {
     }
     // Rounds 3–4 (128-bit lanes across packets): column E·L + j is lane L of
     // t[j], t[E + j], t[2E + j] and t[3E + j], in that order.
-    auto lanes = [](const P& a, const P& b, int imm_even) {
+    // (even: lanes 0 and 2 of a, then of b; odd: lanes 1 and 3.)
+    auto lanes = [](const P& a, const P& b, bool even) {
       if constexpr (f)
-        return imm_even ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)) : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        return even ? _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0))
+                    : _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1));
       else
-        return imm_even ? _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)) : _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        return even ? _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0))
+                    : _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1));
     };
     for_each_index<E>([&](auto jc) {
       constexpr int j = decltype(jc)::value;
-      const P p = lanes(t[j], t[E + j], 1), q = lanes(t[j], t[E + j], 0);
-      const P u = lanes(t[2 * E + j], t[3 * E + j], 1), v = lanes(t[2 * E + j], t[3 * E + j], 0);
-      r[j] = lanes(p, u, 1);          // lane 0
-      r[2 * E + j] = lanes(p, u, 0);  // lane 2
-      r[E + j] = lanes(q, v, 1);      // lane 1
-      r[3 * E + j] = lanes(q, v, 0);  // lane 3
+      const P p = lanes(t[j], t[E + j], true), q = lanes(t[j], t[E + j], false);
+      const P u = lanes(t[2 * E + j], t[3 * E + j], true);
+      const P v = lanes(t[2 * E + j], t[3 * E + j], false);
+      r[j] = lanes(p, u, true);           // lane 0
+      r[2 * E + j] = lanes(p, u, false);  // lane 2
+      r[E + j] = lanes(q, v, true);       // lane 1
+      r[3 * E + j] = lanes(q, v, false);  // lane 3
     });
   } else
 #endif

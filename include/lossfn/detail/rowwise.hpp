@@ -150,7 +150,8 @@ struct LaneView {
       at_label(v, false);
     } else {
       const V labels = y();
-      for (Index c = 0; c < cols; ++c) gradient(c, select(labels == V(static_cast<S>(c)), v, V(gradient(c) * m)));
+      for (Index c = 0; c < cols; ++c)
+        gradient(c, select(labels == V(static_cast<S>(c)), v, V(gradient(c) * m)));
     }
   }
   V x(Index c) const {
@@ -168,6 +169,9 @@ struct LaneView {
   }
   S& gradient(Index c, Index lane) const { return g_data[c * g_stride + lane]; }
   V hessian(Index c) const { return V::load(h_data + c * h_stride); }
+  void hessian(Index c, const V& v) const { v.store(h_data + c * h_stride); }
+  S& hessian(Index c, Index lane) const { return h_data[c * h_stride + lane]; }
+
   /// A panel's pass over its columns asks for the lines of the column
   /// prefetch_columns ahead of the one it reads or writes (the last column's
   /// near the end). Its columns lie N entries apart; at 4 KB-multiple strides
@@ -184,8 +188,6 @@ struct LaneView {
       for (Index k = 0; k < width; k += 64 / static_cast<Index>(sizeof(S))) pk::prefetch(p + k);
     }
   }
-  void hessian(Index c, const V& v) const { v.store(h_data + c * h_stride); }
-  S& hessian(Index c, Index lane) const { return h_data[c * h_stride + lane]; }
 };
 
 template <class T>
@@ -594,7 +596,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         // A row-major pred: W rows as packets of W columns (the last ones
         // reading on into the next rows, never past the data), transposed
         // in registers; else entry by entry.
-        if (row_data && n == width && (t + LW - 1) * cols + (cols + LW - 1) / LW * LW <= rows * cols)
+        const Index last_read = (t + LW - 1) * cols + (cols + LW - 1) / LW * LW;
+        if (row_data && n == width && last_read <= rows * cols)
           rows_to_columns(row_data + t * cols, cols, x_tile);
         else
           for (Index c = 0; c < cols; ++c)
