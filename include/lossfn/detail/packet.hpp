@@ -259,6 +259,12 @@ inline void for_each_index(F&& f) {
   for_each_index<N>(f, std::make_integer_sequence<int, N>{});
 }
 
+// (Eigen's PacketBlock takes the intrinsic vector type as a template
+// argument, whose attributes g++ -Wall reports as ignored: harmless.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
 /// W packets of W lanes (W = Vec<S>::size), r[k] holding row k of a W x W
 /// block, transposed in registers: r[c] then holds column c. Eigen's
 /// ptranspose, except on AVX-512, where Eigen's goes through 256-bit halves
@@ -324,11 +330,14 @@ inline void transpose(typename Vec<S>::Packet (&r)[Vec<S>::size]) {
     for (int k = 0; k < W; ++k) r[k] = b.packet[k];
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// Stores the first n ≤ W lanes of a packet to `to` and nothing beyond:
 /// one masked store on AVX-512, else through a buffer.
 template <class S>
-inline void store_first(S* to, const typename Vec<S>::Packet& p, Index n) {
+inline void store_first(S* to, const typename Vec<S>::Packet& p, Eigen::Index n) {
 #if defined(EIGEN_VECTORIZE_AVX512)
   if constexpr (std::is_same_v<S, float> && Vec<S>::size == 16) {
     _mm512_mask_storeu_ps(to, static_cast<__mmask16>((1u << n) - 1u), p);
@@ -340,7 +349,7 @@ inline void store_first(S* to, const typename Vec<S>::Packet& p, Index n) {
 #endif
   alignas(64) S buffer[Vec<S>::size];
   pk::pstore(buffer, p);
-  for (Index l = 0; l < n; ++l) to[l] = buffer[l];
+  for (Eigen::Index l = 0; l < n; ++l) to[l] = buffer[l];
 }
 
 /// sqrt, Eigen's psqrt: the instruction, correctly rounded.
