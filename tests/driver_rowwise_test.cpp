@@ -493,3 +493,60 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
     }
   }
 }
+
+TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logits", "[driver][rowwise]",
+                   float, double) {
+  using S = TestType;
+  // A panel (more than 64 classes, column-major) takes each row's maximum
+  // and sum of exponentials in one pass, rescaling the sum at every new
+  // running maximum: an ascending row rescales at every column. Rows
+  // ascending, descending, constant (ties: the first largest is argmax) and
+  // random, against the long-double reference; a leading −inf (the lanes
+  // decline: the row path) and one in the middle (the lanes take it).
+  const Index P = lossfn::detail::panel_rows<S>, W = P / lossfn::detail::panel_packets;
+  const Index n = 2 * P + W + 3;
+  constexpr S inf = std::numeric_limits<S>::infinity();
+  for (Index C : {Index(100), Index(1000)}) {
+    CAPTURE(C);
+    ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(C), 3.0);
+    Labels y = labels(n, C, static_cast<unsigned>(C + 1));
+    for (Index i = 0; i < n; ++i) {
+      const double step = 0.01 * static_cast<double>(1 + i % 3);
+      for (Index c = 0; c < C; ++c) {
+        if (i % 4 == 0) x(i, c) = static_cast<S>(step * static_cast<double>(c) - 2.0);
+        if (i % 4 == 1) x(i, c) = static_cast<S>(3.0 - step * static_cast<double>(c));
+        if (i % 4 == 2) x(i, c) = S(0.5);
+      }
+      y(i) = 5 + i % (C - 5);  // never one of the −inf columns below
+    }
+    x(5, 0) = -inf;
+    x(6, 3) = -inf;
+    x(7, 0) = x(7, 1) = x(7, 2) = -inf;
+    REQUIRE(panels<lossfn::SoftmaxCrossEntropy>(x));
+    for (double gamma : {0.0, 2.0}) {
+      CAPTURE(gamma);
+      const Reference ref = softmax_reference(x, y, gamma, {});
+      ColMat<S> g(n, C);
+      S v;
+      if (gamma == 0)
+        v = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum).value_and_gradient(x, y, g);
+      else
+        v = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum).value_and_gradient(x, y, g);
+      check_against_reference<S>(g, v, ref, C);
+      CHECK(g(5, 0) == S(0));
+      CHECK(g(6, 3) == S(0));
+    }
+    // +inf in a panel: its rows take the row path, whose limits the
+    // row-major call gives too (row 9's label is the infinite class: 0).
+    x(9, 50) = inf;
+    y(9) = 50;
+    const auto loss = lossfn::SoftmaxCrossEntropy();
+    ColMat<S> g(n, C);
+    RowMat<S> gr(n, C);
+    const S v = loss.value_and_gradient(x, y, g), vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+    CHECK(std::isfinite(static_cast<double>(v)));
+    CHECK(std::abs(static_cast<double>(v - vr)) <= 64 * std::numeric_limits<S>::epsilon() * std::abs(static_cast<double>(vr)));
+    CHECK(same_bits(ColMat<S>(g.row(9)), ColMat<S>(ColMat<S>(gr).row(9))));
+    CHECK(close(g, ColMat<S>(gr), 64 * std::numeric_limits<S>::epsilon(), 1.0 / static_cast<double>(n)));
+  }
+}

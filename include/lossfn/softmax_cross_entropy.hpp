@@ -113,15 +113,14 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     detail::select(w_y == V(0), V(0), value).store(l.term);
     if constexpr (Lanes::order >= 1) {
       const V inv = V(1) / (V(1) + sm.rest), M = V::load(l.scale) * w_y;
-      for (Eigen::Index c = 0; c < l.cols; ++c) {
-        const V s = l.gradient(c) * inv;
-        if constexpr (Lanes::order >= 2) {
+      if constexpr (Lanes::order >= 2)
+        for (Eigen::Index c = 0; c < l.cols; ++c) {
+          const V s = sm.e(l, c) * inv;
           const V complement = detail::select(sm.argmax == V(static_cast<S>(c)), V(sm.rest * inv), V(V(1) - s));
           l.hessian(c, M * s * complement);
         }
-        l.gradient(c, M * s);
-      }
-      l.at_label(-M, true);  // the label's M·s_y − M
+      // As row(): e_c·(M/(1 + rest)), the label's entry less M.
+      detail::lanes_softmax_gradient(l, sm, V(M * inv), V(-M), true);
     }
     return true;
   }

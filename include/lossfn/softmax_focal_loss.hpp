@@ -117,7 +117,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
         for (Eigen::Index c = 0; c < l.cols; ++c) {
           const V column(static_cast<S>(c));
           const auto is_y = column == y;
-          const V sc = l.gradient(c) * inv;
+          const V sc = sm.e(l, c) * inv;
           const V rc = select(is_y, V(-sy), select(q == V(0), V(0), V(sy * sc / q)));
           const V dls = select(is_y, V(1), V(0)) - sc;
           const V rc_log = select(rc == V(0), V(0), V(rc * log_sy));
@@ -133,7 +133,7 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
       const V other = select(q == V(0) || sy_zero, V(1), V(V(1) - g * sy * log_sy / q));
       const V multiplier = select(saturated, V(0), V(scale * factor * other * inv));
       const V y_entry = -factor * (g * select(sy_zero, V(0), V(-sy * log_sy)) + q);
-      l.scale_gradient_set_label(multiplier, select(saturated, V(0), V(scale * y_entry)));
+      detail::lanes_softmax_gradient(l, sm, multiplier, select(saturated, V(0), V(scale * y_entry)), false);
     }
     return true;
   }

@@ -141,19 +141,6 @@ struct LaneView {
       }
     }
   }
-  /// The gradient's columns times m, each lane's label entry then set to v
-  /// (a softmax loss's e_c·M and its label's own entry): one pass with a
-  /// select per column on one packet of rows, at_label on a panel.
-  void scale_gradient_set_label(const V& m, const V& v) const {
-    if constexpr (panel) {
-      for (Index c = 0; c < cols; ++c) gradient(c, gradient(c) * m);
-      at_label(v, false);
-    } else {
-      const V labels = y();
-      for (Index c = 0; c < cols; ++c)
-        gradient(c, select(labels == V(static_cast<S>(c)), v, V(gradient(c) * m)));
-    }
-  }
   V x(Index c) const {
     ahead(x_data, x_stride, c);
     return V::load(x_data + c * x_stride);
