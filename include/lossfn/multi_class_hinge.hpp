@@ -26,7 +26,7 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
  public:
   static constexpr const char* name = "MultiClassHinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
-                        convex = true, has_lanes = true;
+                        convex = true, reads_row_runs = true, has_lanes = true;
   static constexpr int panel_packets = 2;  // (detail/rowwise.hpp: measured at 4096 x 1000)
 
   MultiClassHinge& margin(double m) {
@@ -62,45 +62,31 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     const S w = this->template class_weight<S>(y);
     const S m = static_cast<S>(margin_), fy = r.x(y);
     const S per = crammer_singer_ ? w : S(w / static_cast<S>(C));
-    // The term of one violation z, and its first and second derivatives in z.
-    // Arithmetic, not a branch on z: with real data z > 0 is a coin toss per
-    // class, and a mispredicted branch cost more than the whole term.
-    auto hinge = [&](S z, S& d1, S& d2) -> S {
-      // Inactive, or the kink: subgradient 0 (z = −inf too). NaN propagates,
-      // to the derivatives too: max(NaN, 0) is NaN. (z = −0, from a margin
-      // of −0, gives the term −0.)
-      using std::max;
-      const S on = static_cast<S>(z > S(0));
-      const S nan_or_zero = z != z ? z : S(0);
-      const S active = max(z, S(0));
-      d1 = squared_ ? S(S(2) * active * per) : S(on * per + nan_or_zero);
-      d2 = squared_ ? S(on * S(S(2) * per) + nan_or_zero) : nan_or_zero;
-      return squared_ ? S(active * active * per) : S(active * per);
-    };
     S value(0), dy(0), hy(0);
     if (crammer_singer_) {
       Eigen::Index worst = y == 0 ? 1 : 0;
       for (Eigen::Index c = 0; c < C; ++c)
         if (c != y && (r.x(c) > r.x(worst) || r.x(c) != r.x(c))) worst = c;
-      S d1, d2;
-      value = hinge(m - fy + r.x(worst), d1, d2);
+      const Term<S> t = term(S(m - fy + r.x(worst)), per);
+      value = t.value;
       if constexpr (Row::order >= 1)
         for (Eigen::Index c = 0; c < C; ++c) {
           if (c == y) continue;
-          r.gradient(c, c == worst ? d1 : S(0));
-          if constexpr (Row::order >= 2) r.hessian(c, c == worst ? d2 : S(0));
+          r.gradient(c, c == worst ? t.d1 : S(0));
+          if constexpr (Row::order >= 2) r.hessian(c, c == worst ? t.d2 : S(0));
         }
-      dy = -d1;
-      hy = d2;
+      dy = -t.d1;
+      hy = t.d2;
     } else {
-      for (Eigen::Index c = 0; c < C; ++c) {
+      Eigen::Index c = packets(r, S(m - fy), per, value, dy, hy);
+      for (; c < C; ++c) {
         if (c == y) continue;
-        S d1, d2;
-        value += hinge(m - fy + r.x(c), d1, d2);
-        dy -= d1;
-        hy += d2;
-        if constexpr (Row::order >= 1) r.gradient(c, d1);
-        if constexpr (Row::order >= 2) r.hessian(c, d2);
+        const Term<S> t = term(S(m - fy + r.x(c)), per);
+        value += t.value;
+        dy -= t.d1;
+        hy += t.d2;
+        if constexpr (Row::order >= 1) r.gradient(c, t.d1);
+        if constexpr (Row::order >= 2) r.hessian(c, t.d2);
       }
     }
     if constexpr (Row::order >= 1) r.gradient(y, dy);
@@ -120,21 +106,16 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     const Eigen::Index C = l.cols;
     const V y = l.y(), p = this->lane_class_weights(l) / V(static_cast<S>(C));
     const V base = V(static_cast<S>(margin_)) - l.x_label();
-    const V scale = V::load(l.scale), zero(0), one(1), two(2);
+    const V scale = V::load(l.scale), zero(0);
     V value(0), dy(0), hy(0);
     for (Eigen::Index c = 0; c < C; ++c) {
-      const V z = base + l.x(c);
+      const Term<V> t = term(V(base + l.x(c)), p);
       const auto is_y = y == V(static_cast<S>(c));
-      const V on = select(z > zero, one, zero), nan_or_zero = select(z != z, z, zero);
-      const V active = detail::max_nan(z, zero);
-      const V d1 = squared_ ? V(two * active * p) : V(on * p + nan_or_zero);
-      const V d2 = squared_ ? V(on * V(two * p) + nan_or_zero) : nan_or_zero;
-      const V term = squared_ ? V(active * active * p) : V(active * p);
-      value += select(is_y, zero, term);
-      dy -= select(is_y, zero, d1);
-      hy += select(is_y, zero, d2);
-      if constexpr (Lanes::order >= 1) l.gradient(c, scale * d1);
-      if constexpr (Lanes::order >= 2) l.hessian(c, scale * d2);
+      value += select(is_y, zero, t.value);
+      dy -= select(is_y, zero, t.d1);
+      hy += select(is_y, zero, t.d2);
+      if constexpr (Lanes::order >= 1) l.gradient(c, scale * t.d1);
+      if constexpr (Lanes::order >= 2) l.hessian(c, scale * t.d2);
     }
     value.store(l.term);
     // The label's own column: its derivatives replace what the loop wrote.
@@ -144,6 +125,91 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
   }
 
  private:
+  /// One violation z's term and its first and second derivatives in z,
+  /// times p (w_y/C, or w_y for Crammer–Singer), on a scalar or on SIMD
+  /// lanes alike. Arithmetic, not a branch on z: with real data z > 0 is a
+  /// coin toss per class, and a mispredicted branch cost more than the whole
+  /// term. Inactive, or the kink: subgradient 0 (z = −inf too). NaN
+  /// propagates, to the derivatives too. (z = −0, from a margin of −0,
+  /// gives the term −0.)
+  template <class T>
+  struct Term {
+    T value, d1, d2;
+  };
+  template <class T>
+  Term<T> term(const T& z, const T& p) const {
+    using detail::select;
+    const T zero(0), one(1), two(2);
+    const T on = select(z > zero, one, zero), nan_or_zero = select(z != z, z, zero);
+    const T active = detail::max_nan(z, zero);
+    if (squared_) return {T(active * active * p), T(two * active * p), T(on * T(two * p) + nan_or_zero)};
+    return {T(active * p), T(on * p + nan_or_zero), nan_or_zero};
+  }
+
+  /// Weston–Watkins along a contiguous row (a row-major pred of more than 64
+  /// classes, or a tile), on SIMD lanes: the packets' terms and derivatives
+  /// summed per lane, then the lanes in order, into value, dy and hy; d1 and
+  /// d2 written to the row (through gradient_data() where it is contiguous).
+  /// Returns the first column left to row()'s scalar loop: 0 where the row
+  /// is not contiguous (or narrower than a packet), else the tail after the
+  /// last whole packet. The label's lane adds 0, as row() skips it; its
+  /// entries are row()'s to write. The sums' order is not the column by
+  /// column one of row()'s loop and of a column-major panel's lanes: those
+  /// agree with it within a few roundings, not bitwise.
+  template <class Row, class S>
+  Eigen::Index packets(const Row& r, S base, S per, S& value, S& dy, S& hy) const {
+    if constexpr (detail::has_packet<S>) {
+      using V = detail::Vec<S>;
+      constexpr Eigen::Index W = V::size;
+      const S* x = r.data();
+      S* g = r.gradient_data();
+      const Eigen::Index C = r.cols(), y = r.label();
+      if (!x || C < W) return 0;
+      const V vbase(base), p(per), scale(r.scale());
+      V sum(0), d(0), h(0);
+      Eigen::Index c = 0;
+      for (; c + W <= C; c += W) {
+        Term<V> t = term(V(vbase + V::load(x + c)), p);
+        S part[3][W];
+        if constexpr (Row::order >= 1) {
+          if (g) {
+            V(scale * t.d1).store(g + c);
+          } else {
+            t.d1.store(part[1]);
+            for (Eigen::Index k = 0; k < W; ++k) r.gradient(c + k, part[1][k]);
+          }
+        }
+        if constexpr (Row::order >= 2) {
+          t.d2.store(part[2]);
+          for (Eigen::Index k = 0; k < W; ++k) r.hessian(c + k, part[2][k]);
+        }
+        if (y >= c && y < c + W) {  // the label's packet, once per row
+          t.value.store(part[0]);
+          t.d1.store(part[1]);
+          t.d2.store(part[2]);
+          part[0][y - c] = part[1][y - c] = part[2][y - c] = S(0);
+          t = {V::load(part[0]), V::load(part[1]), V::load(part[2])};
+        }
+        sum += t.value;
+        d += t.d1;
+        h += t.d2;
+      }
+      S part[3][W];
+      sum.store(part[0]);
+      d.store(part[1]);
+      h.store(part[2]);
+      for (Eigen::Index k = 0; k < W; ++k) {
+        value += part[0][k];
+        dy -= part[1][k];
+        hy += part[2][k];
+      }
+      return c;
+    } else {
+      (void)r, (void)base, (void)per, (void)value, (void)dy, (void)hy;
+      return 0;
+    }
+  }
+
   double margin_ = 1.0;
   bool squared_ = false;
   bool crammer_singer_ = false;
