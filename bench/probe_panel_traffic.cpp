@@ -34,7 +34,7 @@ double median_ns(F f, long n, int reps = 15) {
   auto now = [] {
     timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e9 + static_cast<double>(ts.tv_nsec);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
   };
   std::vector<double> t;
   f();
