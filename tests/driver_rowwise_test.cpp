@@ -436,6 +436,22 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
       CHECK(close(g, ColMat<S>(gr), tol, 1.0 / static_cast<double>(n)));
       CHECK(close(h, ColMat<S>(hr), tol, 1.0 / static_cast<double>(n)));
     }
+    {
+      // MultiClassHinge squared: row-major rows go a packet of classes at a
+      // time (the Hessian written entry by entry from each packet), the
+      // panels column by column; the Hessian call's value is the value's.
+      const auto loss = lossfn::MultiClassHinge().squared(true).margin(2.0);
+      ColMat<S> g(n, C), h(n, C);
+      RowMat<S> gr(n, C), hr(n, C);
+      const S v = loss.value_gradient_hessian(x, y, g, h);
+      const S vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+      CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
+      CHECK(close(g, ColMat<S>(gr), tol, 1.0 / static_cast<double>(n)));
+      CHECK(close(h, ColMat<S>(hr), tol, 1.0 / static_cast<double>(n)));
+      CHECK(loss(RowMat<S>(x), y) == vr);
+      CHECK(loss(x, y) == v);
+      CHECK((hr.array() > S(0)).any());  // some terms active: the check can fail
+    }
 
     // Ignored rows (one holding NaN), sample weights, and rows holding NaN
     // that are not ignored: a panel or packet holding one takes its rows one
