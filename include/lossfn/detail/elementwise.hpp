@@ -170,8 +170,9 @@ struct NoRules {};
 /// contiguous run w[k − w_offset]: each term and derivative is multiplied by
 /// its weight, as in the scalar loop. Returns the (weighted) terms' sum.
 /// Float terms are summed four to a lane in float, then in double per lane;
-/// the lanes are added in lane order, so the result is a function of the
-/// data and the packet width only (never of the outputs' layout). The last
+/// the lanes are then added in a fixed order (LaneSums::total), so the
+/// result is a function of the data and the packet width only (never of the
+/// outputs' layout). The last
 /// partial packet is evaluated on a padded copy (zeros: a finite point of
 /// every loss's domain, with weight 0), so every coefficient goes through
 /// the same packet code wherever it sits. With `breaks` (a value rule's
