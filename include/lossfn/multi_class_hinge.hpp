@@ -78,6 +78,7 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
       dy = -t.d1;
       hy = t.d2;
     } else {
+      // A contiguous row's whole packets on SIMD lanes, the rest term by term.
       Eigen::Index c = packets(r, S(m - fy), per, value, dy, hy);
       for (; c < C; ++c) {
         if (c == y) continue;
