@@ -171,39 +171,31 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
       Eigen::Index c = 0;
       for (; c + W <= C; c += W) {
         Term<V> t = term(V(vbase + V::load(x + c)), p);
-        S part[3][W];
+        S part[W];
         if constexpr (Row::order >= 1) {
           if (g) {
             V(scale * t.d1).store(g + c);
           } else {
-            t.d1.store(part[1]);
-            for (Eigen::Index k = 0; k < W; ++k) r.gradient(c + k, part[1][k]);
+            t.d1.store(part);
+            for (Eigen::Index k = 0; k < W; ++k) r.gradient(c + k, part[k]);
           }
         }
         if constexpr (Row::order >= 2) {
-          t.d2.store(part[2]);
-          for (Eigen::Index k = 0; k < W; ++k) r.hessian(c + k, part[2][k]);
+          t.d2.store(part);
+          for (Eigen::Index k = 0; k < W; ++k) r.hessian(c + k, part[k]);
         }
-        if (y >= c && y < c + W) {  // the label's packet, once per row
-          t.value.store(part[0]);
-          t.d1.store(part[1]);
-          t.d2.store(part[2]);
-          part[0][y - c] = part[1][y - c] = part[2][y - c] = S(0);
-          t = {V::load(part[0]), V::load(part[1]), V::load(part[2])};
-        }
+        if (y >= c && y < c + W)  // the label's packet, once per row
+          t = {detail::with_lane(t.value, y - c, S(0)), detail::with_lane(t.d1, y - c, S(0)),
+               detail::with_lane(t.d2, y - c, S(0))};
         sum += t.value;
         d += t.d1;
         h += t.d2;
       }
-      S part[3][W];
-      sum.store(part[0]);
-      d.store(part[1]);
-      h.store(part[2]);
-      for (Eigen::Index k = 0; k < W; ++k) {
-        value += part[0][k];
-        dy -= part[1][k];
-        hy += part[2][k];
-      }
+      // (value, dy and hy are +0 here: the same bits as adding, or
+      // subtracting, the lanes one by one.)
+      value += detail::sum_in_lane_order(sum);
+      dy -= detail::sum_in_lane_order(d);
+      hy += detail::sum_in_lane_order(h);
       return c;
     } else {
       (void)r, (void)base, (void)per, (void)value, (void)dy, (void)hy;

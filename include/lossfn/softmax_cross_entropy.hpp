@@ -113,14 +113,15 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     detail::select(w_y == V(0), V(0), value).store(l.term);
     if constexpr (Lanes::order >= 1) {
       const V inv = V(1) / (V(1) + sm.rest), M = V::load(l.scale) * w_y;
-      if constexpr (Lanes::order >= 2)
-        for (Eigen::Index c = 0; c < l.cols; ++c) {
-          const V s = sm.e(l, c) * inv;
+      // As row(): e_c·(M/(1 + rest)), the label's entry less M; the Hessian
+      // in the same pass.
+      detail::lanes_softmax_gradient(l, sm, V(M * inv), V(-M), true, [&]([[maybe_unused]] Eigen::Index c, [[maybe_unused]] const V& e) {
+        if constexpr (Lanes::order >= 2) {
+          const V s = e * inv;
           const V complement = detail::select(sm.argmax == V(static_cast<S>(c)), V(sm.rest * inv), V(V(1) - s));
           l.hessian(c, M * s * complement);
         }
-      // As row(): e_c·(M/(1 + rest)), the label's entry less M.
-      detail::lanes_softmax_gradient(l, sm, V(M * inv), V(-M), true);
+      });
     }
     return true;
   }

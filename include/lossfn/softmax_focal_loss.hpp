@@ -113,11 +113,19 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
     select(factor == V(0), V(0), V(-factor * log_sy)).store(l.term);
     if constexpr (Lanes::order >= 1) {
       const V scale = V::load(l.scale);
-      if constexpr (Lanes::order >= 2)
-        for (Eigen::Index c = 0; c < l.cols; ++c) {
+      // As row(): the gradient of c ≠ y is e_c times one multiplier per row,
+      // factor·(1 − γ·s_y·log s_y / q)/(1 + rest), and the label's entry is
+      // −factor·(γ·(−s_y·log s_y) + q) (s_y·log s_y is 0 where s_y is); the
+      // Hessian in the same pass.
+      const auto sy_zero = sy == V(0);
+      const V other = select(q == V(0) || sy_zero, V(1), V(V(1) - g * sy * log_sy / q));
+      const V multiplier = select(saturated, V(0), V(scale * factor * other * inv));
+      const V y_entry = -factor * (g * select(sy_zero, V(0), V(-sy * log_sy)) + q);
+      auto hessian = [&]([[maybe_unused]] Eigen::Index c, [[maybe_unused]] const V& e) {
+        if constexpr (Lanes::order >= 2) {
           const V column(static_cast<S>(c));
           const auto is_y = column == y;
-          const V sc = sm.e(l, c) * inv;
+          const V sc = e * inv;
           const V rc = select(is_y, V(-sy), select(q == V(0), V(0), V(sy * sc / q)));
           const V dls = select(is_y, V(1), V(0)) - sc;
           const V rc_log = select(rc == V(0), V(0), V(rc * log_sy));
@@ -126,14 +134,9 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
                           V(2) * g * rc * dls - sc * complement;
           l.hessian(c, scale * select(saturated, V(0), V(-factor * inner)));
         }
-      // As row(): the gradient of c ≠ y is e_c times one multiplier per row,
-      // factor·(1 − γ·s_y·log s_y / q)/(1 + rest), and the label's entry is
-      // −factor·(γ·(−s_y·log s_y) + q) (s_y·log s_y is 0 where s_y is).
-      const auto sy_zero = sy == V(0);
-      const V other = select(q == V(0) || sy_zero, V(1), V(V(1) - g * sy * log_sy / q));
-      const V multiplier = select(saturated, V(0), V(scale * factor * other * inv));
-      const V y_entry = -factor * (g * select(sy_zero, V(0), V(-sy * log_sy)) + q);
-      detail::lanes_softmax_gradient(l, sm, multiplier, select(saturated, V(0), V(scale * y_entry)), false);
+      };
+      detail::lanes_softmax_gradient(l, sm, multiplier, select(saturated, V(0), V(scale * y_entry)), false,
+                                     hessian);
     }
     return true;
   }

@@ -167,6 +167,27 @@ inline Vec<S> abs(const Vec<S>& x) {
   return Vec<S>(pk::pabs(x.p));
 }
 
+/// v with lane k replaced by s: a store and a load, for a packet touched
+/// once per row (the lane of a row's label or largest logit).
+template <class S>
+inline Vec<S> with_lane(const Vec<S>& v, Eigen::Index k, S s) {
+  S lanes[Vec<S>::size];
+  v.store(lanes);
+  lanes[k] = s;
+  return Vec<S>::load(lanes);
+}
+
+/// The lanes of v added in lane order, from +0: the additions of a scalar
+/// loop over them.
+template <class S>
+inline S sum_in_lane_order(const Vec<S>& v) {
+  S lanes[Vec<S>::size];
+  v.store(lanes);
+  S sum(0);
+  for (int l = 0; l < Vec<S>::size; ++l) sum += lanes[l];
+  return sum;
+}
+
 /// The width of the float packets that LaneSums widens into two double
 /// packets in registers (the x86 instruction sets below); 0 elsewhere.
 #if defined(EIGEN_VECTORIZE_AVX512)

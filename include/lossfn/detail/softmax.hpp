@@ -106,20 +106,14 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out)
     V e = exp(V(v - vm));
     if (out) e.store(out + c);
     if (argmax < 0 && (v == vm).any()) {  // the first packet holding m
-      S lanes[W];
-      e.store(lanes);
       Eigen::Index k = 0;
       while (x[c + k] != m) ++k;
-      lanes[k] = S(0);
+      e = with_lane(e, k, S(0));
       argmax = c + k;
-      e = V::load(lanes);
     }
     sum += e;
   }
-  S lanes[W];
-  sum.store(lanes);
-  S rest(0);
-  for (Eigen::Index l = 0; l < W; ++l) rest += lanes[l];
+  S rest = sum_in_lane_order(sum);
   for (; c < C; ++c) {
     const S e = exp(S(x[c] - m));
     if (out) out[c] = e;
@@ -239,25 +233,27 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
   return true;
 }
 
-/// The gradient of a softmax loss on lanes: column c is e_c·multiplier,
-/// and each lane's label entry is then label_entry (add = false) or gains
-/// it (add = true). On one packet of rows one pass, the label's entry by a
-/// select per column; on a panel e_c is recomputed (LaneSoftmax) and the
-/// label's entries are a store per lane.
-template <class L, class V = typename L::V>
+/// The gradient of a softmax loss on lanes, in one pass over the columns:
+/// column c is e_c·multiplier, and each lane's label entry is then
+/// label_entry (add = false) or gains it (add = true). each_column(c, e_c)
+/// is called first in the same pass (a loss's Hessian entries: no second
+/// pass, no second exp on a panel). On one packet of rows the label's entry
+/// is a select per column; on a panel e_c is recomputed (LaneSoftmax::e)
+/// and the label's entries are a store per lane after the pass.
+template <class L, class V, class F>
 void lanes_softmax_gradient(const L& l, const LaneSoftmax<V>& sm, const V& multiplier,
-                            const V& label_entry, bool add) {
+                            const V& label_entry, bool add, F&& each_column) {
   using S = typename L::Scalar;
-  if constexpr (L::panel) {
-    for (Eigen::Index c = 0; c < l.cols; ++c) l.gradient(c, V(sm.e(l, c) * multiplier));
-    l.at_label(label_entry, add);
-  } else {
-    const V labels = l.y();
-    for (Eigen::Index c = 0; c < l.cols; ++c) {
-      const V g = l.gradient(c) * multiplier;
-      l.gradient(c, select(labels == V(static_cast<S>(c)), add ? V(g + label_entry) : label_entry, g));
-    }
+  [[maybe_unused]] const V labels = l.y();  // (one packet of rows: the selects)
+  for (Eigen::Index c = 0; c < l.cols; ++c) {
+    const V e = sm.e(l, c);
+    each_column(c, e);
+    V g = e * multiplier;
+    if constexpr (!L::panel)
+      g = select(labels == V(static_cast<S>(c)), add ? V(g + label_entry) : label_entry, g);
+    l.gradient(c, g);
   }
+  if constexpr (L::panel) l.at_label(label_entry, add);
 }
 
 /// out[c] *= a for c < C, on SIMD lanes.
