@@ -7,6 +7,8 @@
 //   one read pass                     (the floor of any loss of the rows)
 //   read, then read + write           (lossfn's one-pass softmax: two passes)
 //   read, read + write, read + write  (max, exps into the gradient, scaling)
+//   read, then read                   (does the panel stay in cache between passes?)
+//   read, then write                  (the gradient's strided stores alone)
 // beside lossfn's fused SoftmaxCrossEntropy on the same data and Eigen's exp
 // summed over as many logits. Medians of thread CPU time, ns per logit.
 // Needs AVX-512; not part of the build (from the repository's root):
@@ -59,6 +61,13 @@ inline __m512 read_pass(const float* x, long N, long C, __m512 acc) {
   }
   return acc;
 }
+inline void write_pass(float* g, long N, long C, __m512 v) {
+  for (long c = 0; c < C; ++c) {
+    float* out = g + c * N;
+    if (c + kAhead < C) _mm_prefetch(reinterpret_cast<const char*>(out + kAhead * N), _MM_HINT_T0);
+    for (long p = 0; p < kPanel; p += 16) _mm512_storeu_ps(out + p, v);
+  }
+}
 inline void read_write_pass(const float* x, float* g, long N, long C, __m512 k) {
   for (long c = 0; c < C; ++c) {
     const float* col = x + c * N;
@@ -109,6 +118,19 @@ int main(int argc, char** argv) {
     }
     sink = _mm512_reduce_add_ps(acc);
   }, N * C);
+  const double reread = median_ns([&] {
+    __m512 acc = _mm512_setzero_ps();
+    for (long r = 0; r + kPanel <= N; r += kPanel) acc = read_pass(x + r, N, C, read_pass(x + r, N, C, acc));
+    sink = _mm512_reduce_add_ps(acc);
+  }, N * C);
+  const double write = median_ns([&] {
+    __m512 acc = _mm512_setzero_ps();
+    for (long r = 0; r + kPanel <= N; r += kPanel) {
+      acc = read_pass(x + r, N, C, acc);
+      write_pass(g + r, N, C, acc);
+    }
+    sink = _mm512_reduce_add_ps(acc);
+  }, N * C);
   const lossfn::SoftmaxCrossEntropy sce;
   const double fused = median_ns([&] { sink = sce.value_and_gradient(pred, labels, grad); }, N * C);
   const double exps = median_ns([&] { sink = pred.array().exp().sum(); }, N * C);
@@ -116,6 +138,8 @@ int main(int argc, char** argv) {
   std::printf("  memory, 1 pass (read)                 %.3f\n", one);
   std::printf("  memory, 2 passes (read; read+write)   %.3f\n", two);
   std::printf("  memory, 3 passes (+ read+write)       %.3f\n", three);
+  std::printf("  memory, read; read                    %.3f\n", reread);
+  std::printf("  memory, read; write (no reread)       %.3f\n", write);
   std::printf("  exp floor (Eigen exp, summed)         %.3f\n", exps);
   std::printf("  lossfn SoftmaxCrossEntropy fused      %.3f\n", fused);
   (void)sink;
