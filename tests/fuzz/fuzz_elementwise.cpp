@@ -93,10 +93,11 @@ template <class Loss>
 void run_both(Loss loss, const Plan& plan, Bytes& b) {
   const bool sum = b.bit();
   if constexpr (!is_rmse<Loss>) loss.reduction(sum ? lossfn::Reduction::sum : lossfn::Reduction::mean);
-  if (b.bit())
-    run<double>(loss, plan, b);
-  else
-    run<float>(loss, plan, b);
+  if (b.bit()) {
+    if constexpr (exercised<double>) run<double>(loss, plan, b);
+  } else {
+    if constexpr (exercised<float>) run<float>(loss, plan, b);
+  }
 }
 
 }  // namespace

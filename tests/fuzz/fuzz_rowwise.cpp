@@ -383,10 +383,11 @@ void run_targets(const Loss& loss, const Plan& plan, int target_kind, Bytes& b) 
 template <class Loss>
 void run_both(Loss loss, const Plan& plan, bool sum, bool dbl, int target_kind, Bytes& b) {
   loss.reduction(sum ? lossfn::Reduction::sum : lossfn::Reduction::mean);
-  if (dbl)
-    run_targets<double>(loss, plan, target_kind, b);
-  else
-    run_targets<float>(loss, plan, target_kind, b);
+  if (dbl) {
+    if constexpr (exercised<double>) run_targets<double>(loss, plan, target_kind, b);
+  } else {
+    if constexpr (exercised<float>) run_targets<float>(loss, plan, target_kind, b);
+  }
 }
 
 /// class_weights and ignore_index, for the losses that have them.
