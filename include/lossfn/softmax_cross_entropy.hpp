@@ -106,7 +106,7 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
     using S = typename Lanes::Scalar;
     using V = typename Lanes::V;
     detail::LaneSoftmax<V> sm;
-    if (!detail::lanes_softmax(l, sm)) return false;
+    if (!detail::lanes_softmax<Lanes::order >= 2>(l, sm)) return false;  // (argmax: the Hessian's)
     // A class of weight 0 adds nothing, even where its log s_y is −inf.
     const V w_y = this->lane_class_weights(l);
     const V value = -w_y * V(V(sm.x_y - sm.max) - detail::log(V(V(1) + sm.rest)));

@@ -113,10 +113,17 @@ struct LaneView {
       return V::load(v);
     } else {
       const V labels = y(), zero(0);
-      V part[4] = {zero, zero, zero, zero};
-      for (Index c = 0; c < cols; ++c)
-        part[c & 3] = bit_or(part[c & 3], select(labels == V(static_cast<S>(c)), x(c), zero));
-      return bit_or(bit_or(part[0], part[1]), bit_or(part[2], part[3]));
+      auto at = [&](Index c) { return select(labels == V(static_cast<S>(c)), x(c), zero); };
+      V p0 = zero, p1 = zero, p2 = zero, p3 = zero;  // (named: an array indexed by c & 3 stayed in memory)
+      Index c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        p0 = bit_or(p0, at(c));
+        p1 = bit_or(p1, at(c + 1));
+        p2 = bit_or(p2, at(c + 2));
+        p3 = bit_or(p3, at(c + 3));
+      }
+      for (; c < cols; ++c) p0 = bit_or(p0, at(c));
+      return bit_or(bit_or(p0, p1), bit_or(p2, p3));
     }
   }
   /// Sets (add = false) or adds v to each lane's entry of its label's

@@ -190,7 +190,7 @@ struct LaneSoftmax {
       return l.gradient(c);
   }
 };
-template <class L>
+template <bool with_argmax = true, class L>
 bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
   using S = typename L::Scalar;
   using V = typename L::V;
@@ -207,17 +207,43 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
       argmax = select(larger, V(static_cast<S>(c)), argmax);
     }
   } else {
-    for (Eigen::Index c = 0; c < C; ++c) {
-      const V v = l.x(c);
-      const auto larger = m < v;  // false for NaN: found below, by its sum
-      m = select(larger, v, m);
-      argmax = select(larger, V(static_cast<S>(c)), argmax);
+    // The maximum in four running maxima (dependency chains a quarter as
+    // long; max may drop a NaN, whose exponential makes the sum NaN below).
+    // Then one pass: the exponentials, rest = the sum of those of the
+    // columns below the maximum plus 1 for each further column equal to it
+    // (ties: each e_c is exactly 1), the label's logit x_y, and — for a
+    // loss that asks (with_argmax) — the first column equal to the maximum.
+    // A running column index serves the compares: no conversion and
+    // broadcast of c per column.
+    auto larger = [](const V& a, const V& b) { return V(pk::pmax(a.p, b.p)); };
+    V m1(-inf), m2(-inf), m3(-inf);
+    Eigen::Index c = 0;
+    for (; c + 4 <= C; c += 4) {
+      m = larger(m, l.x(c));
+      m1 = larger(m1, l.x(c + 1));
+      m2 = larger(m2, l.x(c + 2));
+      m3 = larger(m3, l.x(c + 3));
     }
-    for (Eigen::Index c = 0; c < C; ++c) {
-      const V e = exp(V(l.x(c) - m));
+    for (; c < C; ++c) m = larger(m, l.x(c));
+    m = larger(larger(m, m1), larger(m2, m3));
+    const V labels = l.y(), one(1);
+    V column(0), ties(0), x_y(0);
+    [[maybe_unused]] auto found = column != column;  // (all false)
+    for (c = 0; c < C; ++c, column += one) {
+      const V x = l.x(c);
+      const V e = exp(V(x - m));
       if constexpr (L::order >= 1) l.gradient(c, e);
-      rest += select(argmax == V(static_cast<S>(c)), V(0), e);
+      const auto top = x == m;
+      rest += select(top, V(0), e);
+      ties += select(top, one, V(0));
+      x_y = select(labels == column, x, x_y);
+      if constexpr (with_argmax) {
+        argmax = select(top && !found, column, argmax);
+        found = found || top;
+      }
     }
+    rest += ties - one;  // 0 but for ties (and for a lane of NaN, bad below)
+    out = {m, argmax, rest, x_y};
   }
   // A lane holding +inf has m = +inf; all −inf, m = −inf; a NaN makes its
   // rest NaN (exp(NaN − m)): those rows are not for the lanes (unless the
@@ -229,7 +255,7 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
     for (Eigen::Index k = 0; k < L::width; ++k)
       if (lanes[k] != S(0) && l.active[k]) return false;
   }
-  out = {m, argmax, rest, l.x_label()};
+  if constexpr (L::panel) out = {m, argmax, rest, l.x_label()};
   return true;
 }
 
@@ -243,14 +269,16 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
 template <class L, class V, class F>
 void lanes_softmax_gradient(const L& l, const LaneSoftmax<V>& sm, const V& multiplier,
                             const V& label_entry, bool add, F&& each_column) {
-  using S = typename L::Scalar;
   [[maybe_unused]] const V labels = l.y();  // (one packet of rows: the selects)
+  [[maybe_unused]] V column(0);             // (a running index: no broadcast of c)
   for (Eigen::Index c = 0; c < l.cols; ++c) {
     const V e = sm.e(l, c);
     each_column(c, e);
     V g = e * multiplier;
-    if constexpr (!L::panel)
-      g = select(labels == V(static_cast<S>(c)), add ? V(g + label_entry) : label_entry, g);
+    if constexpr (!L::panel) {
+      g = select(labels == column, add ? V(g + label_entry) : label_entry, g);
+      column += V(1);
+    }
     l.gradient(c, g);
   }
   if constexpr (L::panel) l.at_label(label_entry, add);
