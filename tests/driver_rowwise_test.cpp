@@ -6,8 +6,10 @@
 // for C from 1 to beyond a tile and rows with and without class weights.
 #include <lossfn/lossfn.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -274,6 +276,76 @@ TEMPLATE_TEST_CASE("softmax losses' fused gradient against a long-double referen
           const S vr = focal.value_and_gradient(RowMat<S>(x), y, gr);
           check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
         }
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwise]", float, double) {
+  using S = TestType;
+  // Rows of ≤ 64 classes go through the lanes, which leave every column
+  // equal to the maximum out of the sum of exponentials and add 1 back for
+  // each after the first, and find the first such column (argmax) only for
+  // the Hessian and focal loss. Rows with 2 to 4 tied maxima (the label on
+  // the first, on a later one, elsewhere) and constant rows, in packets
+  // and a partial one, against the long-double reference; the Hessian's
+  // diagonal s_c·(1 − s_c) against its long-double value.
+  for (Index C : {Index(2), Index(3), Index(10), Index(17), Index(40)}) {
+    const Index n = 37;
+    CAPTURE(C);
+    ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(11 * C), 2.0);
+    Labels y = labels(n, C, static_cast<unsigned>(13 * C));
+    for (Index i = 0; i < n; ++i) {
+      if (i % 5 == 4) {  // constant: every column is tied
+        x.row(i).setConstant(S(0.25));
+        continue;
+      }
+      const Index ties = std::min<Index>(C, 2 + i % 3);
+      std::vector<Index> at;
+      const Index step = C % 3 == 0 ? 1 : 3;  // coprime to C: reaches every column
+      for (Index k = 0; static_cast<Index>(at.size()) < ties; ++k) {
+        const Index c = (i * 7 + k * step) % C;
+        if (std::find(at.begin(), at.end(), c) == at.end()) at.push_back(c);
+      }
+      for (Index c = 0; c < C; ++c) x(i, c) = std::min(x(i, c), S(4));
+      for (Index c : at) x(i, c) = S(5);
+      std::sort(at.begin(), at.end());
+      if (i % 3 == 0) y(i) = at.front();
+      if (i % 3 == 1) y(i) = at.back();
+      if (i % 3 == 2 && ties < C) {
+        Index c = 0;
+        while (std::find(at.begin(), at.end(), c) != at.end()) ++c;
+        y(i) = c;
+      }
+    }
+    for (double gamma : {0.0, 2.0}) {
+      CAPTURE(gamma);
+      const Reference ref = softmax_reference(x, y, gamma, {});
+      ColMat<S> g(n, C), h(n, C);
+      RowMat<S> gr(n, C);
+      if (gamma == 0) {
+        const auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
+        check_against_reference<S>(g, loss.value_and_gradient(x, y, g), ref, C);
+        check_against_reference<S>(ColMat<S>(gr), loss.value_and_gradient(RowMat<S>(x), y, gr), ref, C);
+        check_against_reference<S>(g, loss.value_gradient_hessian(x, y, g, h), ref, C);
+        long bad = 0;
+        for (Index i = 0; i < n; ++i) {
+          long double m = x(i, 0), sum = 0;
+          for (Index c = 1; c < C; ++c) m = std::max<long double>(m, x(i, c));
+          for (Index c = 0; c < C; ++c) sum += std::exp(static_cast<long double>(x(i, c)) - m);
+          for (Index c = 0; c < C; ++c) {
+            const long double s = std::exp(static_cast<long double>(x(i, c)) - m) / sum;
+            bad += !(std::abs(static_cast<long double>(h(i, c)) - s * (1 - s)) <=
+                     tolerance<S>(C) * s + 16.0L * std::numeric_limits<S>::min());
+          }
+        }
+        CHECK(bad == 0);
+        layouts_agree<S>(loss, x, y);
+      } else {
+        const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
+        check_against_reference<S>(g, loss.value_and_gradient(x, y, g), ref, C);
+        check_against_reference<S>(ColMat<S>(gr), loss.value_and_gradient(RowMat<S>(x), y, gr), ref, C);
+        layouts_agree<S>(loss, x, y);
       }
     }
   }
