@@ -170,6 +170,18 @@ TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[d
   CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
                       [](const V& x) { return d::exp(x); },
                       [](S x) { return std::exp(x); }) <= 8);
+  // exp_nonpositive (x ≤ 0: no overflow check): the same bounds, and the
+  // same bits as exp, over both ranges.
+  CHECK(worst_ulps<S>(range<S>(single ? -87.0 : -707.0, 0.0, 200001),
+                      [](const V& x) { return d::exp_nonpositive(x); },
+                      [](S x) { return std::exp(x); }) <= 4);
+  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
+                      [](const V& x) { return d::exp_nonpositive(x); },
+                      [](S x) { return std::exp(x); }) <= 8);
+  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, 0.0, 200001),
+                      [](const V& x) { return d::exp_nonpositive(x); },
+                      [](S x) { return d::first_lane(d::exp(V(x))); }) == 0);
+  CHECK(std::isnan(d::first_lane(d::exp_nonpositive(V(std::numeric_limits<S>::quiet_NaN())))));
   // log: Eigen's plog, ≤ 2 ulp over positive normal numbers.
   CHECK(worst_ulps<S>(log_range<S>(single ? 1e-37 : 1e-300, single ? 1e37 : 1e300, 200001),
                       [](const V& x) { return d::log(x); },

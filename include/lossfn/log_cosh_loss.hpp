@@ -31,7 +31,7 @@ class LogCoshLoss : public detail::Elementwise<LogCoshLoss> {
   detail::Derivatives<S> evaluate(const S& p, const S& t) const {
     using detail::select;
     const S d = p - t, a = detail::abs(d);
-    const S e = detail::exp(S(S(-2) * a));    // in [0, 1]
+    const S e = detail::exp_nonpositive(S(S(-2) * a));  // in [0, 1]
     const S s = detail::sinh(S(S(0.5) * a));  // may overflow where unused (a > 1400)
     const S c = S(2) * s * s;                 // cosh a − 1, in [0, 0.55] where used
     const auto small = a < S(1);

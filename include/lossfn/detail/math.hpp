@@ -57,6 +57,13 @@ inline S exp(const S& x) {
   using std::exp;
   return exp(x);
 }
+/// exp(x) for x ≤ 0 (or NaN): the same for scalars; packets skip the
+/// overflow check (packet.hpp).
+template <class S>
+inline S exp_nonpositive(const S& x) {
+  using std::exp;
+  return exp(x);
+}
 template <class S>
 inline S log(const S& x) {
   using std::log;
@@ -96,10 +103,8 @@ inline S log1p_unit(const S& e) {
 /// exp(-|x|) is tiny, so softplus(-30) = 9.4e-14 keeps all its digits).
 template <class S>
 inline S softplus(const S& x) {
-  using std::exp;
-  using std::log1p;
   using std::abs;
-  return max_nan(x, S(0)) + log1p_unit(S(exp(S(-abs(x)))));
+  return max_nan(x, S(0)) + log1p_unit(S(exp_nonpositive(S(-abs(x)))));
 }
 
 /// log(sigmoid(x)) = -softplus(-x).
@@ -113,9 +118,8 @@ inline S log_sigmoid(const S& x) {
 /// (1 - sigmoid(x) is then sigmoid(-x), which callers use instead of 1 - p).
 template <class S>
 inline S sigmoid(const S& x) {
-  using std::exp;
   using std::abs;
-  const S e = exp(-abs(x));  // in (0, 1]: never overflows
+  const S e = exp_nonpositive(S(-abs(x)));  // in (0, 1]: never overflows
   const S r = S(1) / (S(1) + e);
   return select(x >= S(0), r, S(e * r));
 }
@@ -133,9 +137,7 @@ struct Logistic {
 template <class S>
 inline Logistic<S> logistic(const S& x) {
   using std::abs;
-  using std::exp;
-  using std::log1p;
-  const S e = exp(S(-abs(x)));  // in (0, 1]: never overflows
+  const S e = exp_nonpositive(S(-abs(x)));  // in (0, 1]: never overflows
   const S tail = log1p_unit(e);
   const S r = S(1) / (S(1) + e), er = e * r;
   const auto positive = x >= S(0);

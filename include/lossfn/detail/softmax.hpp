@@ -103,7 +103,7 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out)
   Eigen::Index c = 0;
   for (; c + W <= C; c += W) {
     const V v = V::load(x + c);
-    V e = exp(V(v - vm));
+    V e = exp_nonpositive(V(v - vm));
     if (out) e.store(out + c);
     if (argmax < 0 && (v == vm).any()) {  // the first packet holding m
       Eigen::Index k = 0;
@@ -185,7 +185,7 @@ struct LaneSoftmax {
   template <class L>
   V e(const L& l, Eigen::Index c) const {
     if constexpr (L::panel)
-      return exp(V(l.x(c) - max));
+      return exp_nonpositive(V(l.x(c) - max));
     else
       return l.gradient(c);
   }
@@ -201,7 +201,7 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
     for (Eigen::Index c = 0; c < C; ++c) {
       const V x = l.x(c);
       const auto larger = m < x;  // false for NaN: found below, by its sum
-      const V e = exp(V(-abs(V(x - m))));
+      const V e = exp_nonpositive(V(-abs(V(x - m))));
       rest = select(larger, V(V(rest + V(1)) * e), V(rest + e));
       m = select(larger, x, m);
       argmax = select(larger, V(static_cast<S>(c)), argmax);
@@ -231,7 +231,7 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
     [[maybe_unused]] auto found = column != column;  // (all false)
     for (c = 0; c < C; ++c, column += one) {
       const V x = l.x(c);
-      const V e = exp(V(x - m));
+      const V e = exp_nonpositive(V(x - m));
       if constexpr (L::order >= 1) l.gradient(c, e);
       const auto top = x == m;
       rest += select(top, V(0), e);
@@ -352,7 +352,7 @@ void for_each_softmax(const LogSumExp<typename Row::Scalar>& lse, const Row& row
         const Eigen::Index n = std::min(chunk, C - first);
         Eigen::Index k = 0;
         for (; k + V::size <= n; k += V::size)
-          exp(V(V(V::load(x + first + k) - m) - log_sum)).store(s + k);
+          exp_nonpositive(V(V(V::load(x + first + k) - m) - log_sum)).store(s + k);
         for (; k < n; ++k) s[k] = lse.softmax(x[first + k]);
         for (k = 0; k < n; ++k) f(first + k, s[k]);
       }
