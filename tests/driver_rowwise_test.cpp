@@ -324,10 +324,15 @@ TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwis
       ColMat<S> g(n, C), h(n, C);
       RowMat<S> gr(n, C);
       if (gamma == 0) {
+        // (Each call before the check that reads its output: the order in
+        // which a call's arguments are evaluated is unspecified.)
         const auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
-        check_against_reference<S>(g, loss.value_and_gradient(x, y, g), ref, C);
-        check_against_reference<S>(ColMat<S>(gr), loss.value_and_gradient(RowMat<S>(x), y, gr), ref, C);
-        check_against_reference<S>(g, loss.value_gradient_hessian(x, y, g, h), ref, C);
+        const S v = loss.value_and_gradient(x, y, g);
+        check_against_reference<S>(g, v, ref, C);
+        const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+        check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
+        const S vh = loss.value_gradient_hessian(x, y, g, h);
+        check_against_reference<S>(g, vh, ref, C);
         long bad = 0;
         for (Index i = 0; i < n; ++i) {
           long double m = x(i, 0), sum = 0;
@@ -343,8 +348,10 @@ TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwis
         layouts_agree<S>(loss, x, y);
       } else {
         const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
-        check_against_reference<S>(g, loss.value_and_gradient(x, y, g), ref, C);
-        check_against_reference<S>(ColMat<S>(gr), loss.value_and_gradient(RowMat<S>(x), y, gr), ref, C);
+        const S v = loss.value_and_gradient(x, y, g);
+        check_against_reference<S>(g, v, ref, C);
+        const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+        check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
         layouts_agree<S>(loss, x, y);
       }
     }
