@@ -388,37 +388,18 @@ inline Vec<S> sqrt(const Vec<S>& x) {
   return Vec<S>(pk::psqrt(x.p));
 }
 
-/// exp, from Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
+/// exp(x) for x ≤ 0 (or NaN) — a logit less its row's maximum, −|x|: from
+/// Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
 /// polynomial in r for float, a Padé approximant for double): ≤ 2 ulp with
 /// SSE2, ≤ 4 ulp in float with AVX-512 and FMA (driver_packet_test, against
-/// std::exp over [−87, 88] in float and [−707, 709] in double). Two limits of
-/// pexp are repaired here:
-///  - it clamps its argument to ±88.38 (float) / ±709.78 (double), so beyond
-///    them it returns a finite number: lanes above log(max) are +inf here;
-///  - its results below the smallest normal number are wrong: SSE2 and AVX
-///    return the clamp's 2.9e-39 for any x < −88.38, AVX-512 flushes them to
-///    0 from x ≈ −87.4 on (its scaling by 2^m does not make subnormals). Where
-///    a lane is below −87 (float) / −708 (double), exp(x) = exp(x/2)² there:
-///    x/2 is exact, exp(x/2) is normal, and the square rounds to the subnormal
-///    (or to 0 below the smallest one) — within a few ulp of std::exp's. It
-///    costs a second pexp only for packets that hold such a lane.
-/// NaN propagates.
-template <class S>
-inline Vec<S> exp(const Vec<S>& x) {
-  constexpr bool single = std::is_same_v<S, float>;
-  const Vec<S> hi(single ? 88.7228394 : 709.782712893384);
-  const Mask<S> tiny = x < Vec<S>(single ? -87.0 : -708.0);
-  Vec<S> e(pk::pexp(x.p));
-  if (tiny.any()) {
-    const Vec<S> half(pk::pexp((x * Vec<S>(0.5)).p));
-    e = select(tiny, half * half, e);
-  }
-  return select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), e);
-}
-
-/// exp(x) for x ≤ 0 (or NaN) — a logit less its row's maximum, −|x|: exp
-/// above without the select for overflow, which cannot happen there (two
-/// vector instructions of about 35 per softmax logit).
+/// std::exp over [−87, 0] in float and [−707, 0] in double). pexp's results
+/// below the smallest normal number are wrong: SSE2 and AVX return the
+/// clamp's 2.9e-39 for any x < −88.38, AVX-512 flushes them to 0 from x ≈
+/// −87.4 on (its scaling by 2^m does not make subnormals). Where a lane is
+/// below −87 (float) / −708 (double), exp(x) = exp(x/2)² there: x/2 is
+/// exact, exp(x/2) is normal, and the square rounds to the subnormal (or to
+/// 0 below the smallest one) — within a few ulp of std::exp's. It costs a
+/// second pexp only for packets that hold such a lane. NaN propagates.
 template <class S>
 inline Vec<S> exp_nonpositive(const Vec<S>& x) {
   constexpr bool single = std::is_same_v<S, float>;
@@ -429,6 +410,18 @@ inline Vec<S> exp_nonpositive(const Vec<S>& x) {
     e = select(tiny, half * half, e);
   }
   return e;
+}
+
+/// exp for any x: exp_nonpositive, whose accuracy holds up to 88 (float) /
+/// 709 (double), and +inf above log(max) — pexp clamps its argument to
+/// ±88.38 / ±709.78 and would return a finite number there. The select is
+/// what exp_nonpositive saves (two vector instructions of about 35 per
+/// softmax logit).
+template <class S>
+inline Vec<S> exp(const Vec<S>& x) {
+  constexpr bool single = std::is_same_v<S, float>;
+  const Vec<S> hi(single ? 88.7228394 : 709.782712893384);
+  return select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), exp_nonpositive(x));
 }
 
 /// log, from Eigen's plog (Cephes): ≤ 2 ulp (driver_packet_test); log(0) =
