@@ -169,8 +169,9 @@ struct NoRules {};
 /// coefficients k .. k + n. Sample weights, if any (w non-null), are the
 /// contiguous run w[k − w_offset]: each term and derivative is multiplied by
 /// its weight, as in the scalar loop. Returns the (weighted) terms' sum.
-/// Float terms are summed eight to a lane in float (a tree of depth 3; four
-/// in a block's last whole packets), then in double per lane;
+/// Float terms are summed sixteen to a lane in float (four chains of four,
+/// joined by a tree of depth 2; eight or four in a block's last whole
+/// packets), then in double per lane;
 /// the lanes are then added in a fixed order (LaneSums::total), so the
 /// result is a function of the data and the packet width only (never of the
 /// outputs' layout). The last
@@ -207,14 +208,23 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
       acc += d.value;
       store(q, W, d);
     };
-    // Eight packets a step into four accumulators: each lane's float sum of
-    // the step's 8 terms is a tree of depth 3 ((a0 + a1) + (a2 + a3), each a
-    // the sum of two terms), widened to double once per 8 packets. (Widening
-    // a float packet, two conversions and an extract, costs as many vector
-    // operations as MSE's arithmetic on 3 packets: once per 4 packets it was
-    // a third of a 1K-float call. A loop of 8, not eight steps written out:
-    // g++ 12 crashed in its fre pass on eight flattened copies of
-    // PoissonNLLLoss's double step.)
+    // Sixteen packets a step into four accumulators, each a chain of four
+    // terms, joined as (a0 + a1) + (a2 + a3): at most 5 roundings in each
+    // lane's float sum of the step's 16 terms, widened to double once per
+    // step. (Widening a float packet, two conversions and an extract, costs
+    // as many vector operations as MSE's arithmetic on 3 packets: once per 4
+    // packets it was a third of a 1K-float call, once per 16 the loop runs
+    // level with plain Eigen's float sum.) The step is two loops of 8, not
+    // one of 16, which g++ 12 left rolled (the accumulators on the stack,
+    // fused calls 40% slower), nor sixteen steps written out: g++ 12
+    // crashed in its fre pass on eight flattened copies of PoissonNLLLoss's
+    // double step.
+    for (; k + 16 * W <= end; k += 16 * W) {
+      V a[4] = {V(0), V(0), V(0), V(0)};
+      for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
+      for (int j = 0; j < 8; ++j) step(k + (8 + j) * W, a[j % 4]);
+      lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+    }
     for (; k + 8 * W <= end; k += 8 * W) {
       V a[4] = {V(0), V(0), V(0), V(0)};
       for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
