@@ -219,8 +219,8 @@ TEMPLATE_TEST_CASE("row-wise losses: every layout gives the row-major bits", "[d
   // tile (2048 doubles): those are read in place on the scalar path, and a
   // row-major pred of them is not, so only the layouts of C ≤ 2048 agree
   // bitwise in double.
-  // (n = 1024: a column-major pred of ≤ 16 classes goes through staging
-  // tiles, its columns 4 KB or 8 KB apart.)
+  // (n = 1024: a column-major pred's columns 4 KB or 8 KB apart, the
+  // lanes in place, their exponentials in a tile.)
   // (17 to 64 classes: a row-major pred goes to the lanes W columns at a
   // time, the last group partial at 17, 33 and 40.)
   for (Index C : {1, 2, 3, 10, 16, 17, 33, 40, 64, 100, 1000, 2049}) {
@@ -419,14 +419,17 @@ S all_three(const Loss& loss, const X& x, const Labels& y, const Eigen::Matrix<S
   return loss.value_gradient_hessian(x, y, lossfn::weights(w), g, h);
 }
 
-TEMPLATE_TEST_CASE("staged lanes (N a multiple of 1024, C <= 16, column-major): the row-major bits",
+TEMPLATE_TEST_CASE("lanes in place at power-of-two N (columns 4 KB-multiple apart): the row-major bits",
                    "[driver][rowwise]", float, double) {
   using S = TestType;
   // 2048 rows of 10 classes: columns 8 KB (float) or 16 KB (double) apart,
-  // so a column-major pred goes through staging tiles; a row-major one
-  // through the lanes' tiles: the same arithmetic. Rows with NaN, +inf and
-  // −inf logits (their group of lanes declines and goes row by row, inside
-  // a staging tile), ignored rows and sample weights, across blocks.
+  // a column-major pred and gradient read and written in place (the
+  // exponentials between the passes in a tile: never in the caller's
+  // columns); a row-major one through the lanes' tiles: the same
+  // arithmetic. (Through 2026-12-05 such strides went through staging
+  // tiles; this is the test that covered them.) Rows with NaN, +inf and
+  // −inf logits (their group of lanes declines and goes row by row, in
+  // place), ignored rows and sample weights, across blocks.
   const Index n = 2048, C = 10;
   ColMat<S> x = logits<S>(n, C, 21u, 3.0);
   Labels y = labels(n, C, 22u), y_ignored = y;

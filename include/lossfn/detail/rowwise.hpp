@@ -90,6 +90,8 @@ struct LaneView {
   Index g_stride;
   S* h_data;  // order 2
   Index h_stride;
+  S* e_data;  // order ≥ 1, one packet of rows: a softmax's exponentials
+  Index e_stride;
   Index cols;
   // (Aligned: a packet load of a packet just stored is forwarded from the
   // store only when it does not straddle two cache lines.)
@@ -165,6 +167,9 @@ struct LaneView {
   V hessian(Index c) const { return V::load(h_data + c * h_stride); }
   void hessian(Index c, const V& v) const { v.store(h_data + c * h_stride); }
   S& hessian(Index c, Index lane) const { return h_data[c * h_stride + lane]; }
+  /// A softmax's exponentials of column c, kept between its two passes.
+  V e(Index c) const { return V::load(e_data + c * e_stride); }
+  void e(Index c, const V& v) const { v.store(e_data + c * e_stride); }
 
   /// A panel's pass over its columns asks for the lines of the column
   /// prefetch_columns ahead of the one it reads or writes (the last column's
@@ -331,15 +336,6 @@ template <class T>
 struct TypeTag {
   using type = T;
 };
-
-/// Copies K packets of each of `cols` columns, column c at from[c * from_stride]
-/// to to[c * to_stride]: a run of K packets per column.
-template <int K, class S>
-void copy_columns(const S* from, Index from_stride, S* to, Index to_stride, Index cols) {
-  for (Index c = 0; c < cols; ++c)
-    for (int r = 0; r < K; ++r)
-      Vec<S>::load(from + c * from_stride + r * Vec<S>::size).store(to + c * to_stride + r * Vec<S>::size);
-}
 
 /// Whether a loss computes W rows at once, one per SIMD lane (`lanes(view)`).
 template <class Loss>
@@ -537,15 +533,6 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
                 "lossfn: a panel is 2, 4 or 8 packets");
   using PV = LaneView<Order, SP, Wide<SP, Loss::panel_packets>>;
   constexpr Index LW = LV::width, lane_tile = LW * lane_max_cols;
-  // Rows staged through column-major tiles on the stack: the columns of
-  // rows [first, first + stride), column c of pred at x[c * stride], of
-  // the gradient and Hessian at g and h.
-  struct Staged {
-    Index first, stride;
-    const S* x;
-    S* g;
-    S* h;
-  };
   [[maybe_unused]] const S* x_col = nullptr;
   [[maybe_unused]] S* g_col = nullptr;
   [[maybe_unused]] S* h_col = nullptr;
@@ -570,7 +557,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // Rows [t, t + n) through lanes() on the view type `view`: in place where
   // the layout allows it and n is the view's width (always so for panels),
   // else through the tiles (rows of at most 64 classes).
-  auto lanes_group = [&](auto view, Index t, Index n, Sums& s, const Staged* staged = nullptr) {
+  auto lanes_group = [&](auto view, Index t, Index n, Sums& s) {
     if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
       using View = typename decltype(view)::type;
       constexpr Index width = View::width;
@@ -580,10 +567,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       alignas(64) S h_tile[Order >= 2 && !panel ? lane_tile : 1];
       View l;
       l.cols = cols;
-      if (staged) {
-        l.x_data = staged->x + (t - staged->first);
-        l.x_stride = staged->stride;
-      } else if (panel || (x_col && n == width)) {  // (a panel is always in place)
+      if (panel || (x_col && n == width)) {  // (a panel is always in place)
         l.x_data = x_col + t;
         l.x_stride = rows;
       } else if constexpr (!panel) {
@@ -599,15 +583,22 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
         l.x_data = x_tile;
         l.x_stride = LW;
       }
-      // (A staging tile's gradient and Hessian exist only for the orders
-      // asked: null pointers get no offset.)
-      auto in_stage = [&](S* tile) -> S* { return tile ? tile + (t - staged->first) : nullptr; };
-      const bool g_direct = Order >= 1 && (staged || (g_col && n == width));
-      l.g_data = staged ? in_stage(staged->g) : g_direct ? g_col + t : Order >= 1 ? g_tile : nullptr;
-      l.g_stride = staged ? staged->stride : g_direct ? rows : LW;
-      const bool h_direct = Order >= 2 && (staged || (h_col && n == width));
-      l.h_data = staged ? in_stage(staged->h) : h_direct ? h_col + t : Order >= 2 ? h_tile : nullptr;
-      l.h_stride = staged ? staged->stride : h_direct ? rows : LW;
+      const bool g_direct = Order >= 1 && g_col && n == width;
+      l.g_data = g_direct ? g_col + t : Order >= 1 ? g_tile : nullptr;
+      l.g_stride = g_direct ? rows : LW;
+      const bool h_direct = Order >= 2 && h_col && n == width;
+      l.h_data = h_direct ? h_col + t : Order >= 2 ? h_tile : nullptr;
+      l.h_stride = h_direct ? rows : LW;
+      // A softmax's exponentials between its two passes: in the gradient's
+      // tile, or where the gradient is written in place, in that tile all
+      // the same (unused then) — not in the caller's columns, whose lines
+      // at 4 KB-multiple strides (N a power of two) share one cache set with
+      // pred's and would evict them between the passes. (Rows of more than
+      // lane_max_cols classes, a packet at a time after a block's last
+      // panel, are in place: they keep them in the gradient.)
+      const bool e_tile = Order >= 1 && !panel && cols <= lane_max_cols;
+      l.e_data = e_tile ? g_tile : l.g_data;
+      l.e_stride = e_tile ? LW : l.g_stride;
       alignas(64) S w[width];
       l.all_active = n == width && !loss.has_ignore_index();
       if (l.all_active) {  // (loops without branches: SIMD conversions)
@@ -632,12 +623,6 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       auto run_lanes = [&](View& v) LOSSFN_FLATTEN { return loss.lanes(v); };
       if (!run_lanes(l)) {
         rows_range(t, t + n, s);
-        // The rows wrote their outputs in place: a staging tile, copied out
-        // after its last group, takes them back.
-        if (staged) {
-          if constexpr (Order >= 1 && wanted<G>) copy_columns<1>(g_col + t, rows, l.g_data, l.g_stride, cols);
-          if constexpr (Order >= 2 && wanted<H>) copy_columns<1>(h_col + t, rows, l.h_data, l.h_stride, cols);
-        }
         return;
       }
       // An ignored row has zero derivatives whatever its logits (a NaN among
@@ -688,9 +673,9 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     }
   };
   // Blocks of about block_size coefficients, in whole multiples of
-  // wide_block_rows rows (a whole number of panels, of packets of lanes and
-  // of staging tiles for every packet size: no block ends in a partial
-  // group of lanes while rows remain); rows of more than 64 classes in
+  // wide_block_rows rows (a whole number of panels and of packets of lanes
+  // for every packet size: no block ends in a partial group of lanes while
+  // rows remain); rows of more than 64 classes in
   // blocks of wide_block_rows rows. The blocks depend on C alone, the same
   // whichever path a layout takes.
   const Index rows_per_block =
@@ -699,25 +684,6 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
           : std::max<Index>(1, (block_size / std::max<Index>(cols, 1) + wide_block_rows / 2) / wide_block_rows) *
                 wide_block_rows;
   const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
-  // Rows of at most 16 classes of a column-major pred whose columns lie a
-  // multiple of 4 KB apart (N a multiple of 1024 floats or 512 doubles:
-  // power-of-two batches) go through staging tiles of 8 packets of rows
-  // (128 floats with AVX-512): at such strides every column's current cache
-  // line falls in the same set of L1 and L2, the C columns of pred and of
-  // the gradient outnumber its ways, and they evict each other (and what
-  // the prefetcher brought) before use. A tile reads each column as one
-  // run of 512 bytes, the lanes work in L1, and the gradient's columns are
-  // written back as runs. Measured (g++ -O3, AVX-512, fused, float): 1.3-1.6x
-  // faster than in place at 1024, 4096 and 65536 rows of 10 classes, a tie
-  // at 2 KB multiples, and 10-30% slower elsewhere (the copies): so only
-  // there.
-  constexpr int stage_packets = 8;
-  static_assert(wide_block_rows % (stage_packets * LW) == 0, "lossfn: a block holds whole staging tiles");
-  constexpr Index stage_rows = stage_packets * LW, stage_max_cols = 16,
-                  stage_capacity = stage_rows * stage_max_cols;
-  const bool stage = use_lanes && x_col && (Order < 1 || !wanted<G> || g_col) && (Order < 2 || h_col) &&
-                     rows >= stage_rows && cols <= stage_max_cols &&
-                     (rows * static_cast<Index>(sizeof(S))) % 4096 == 0;
   const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
     const Index first = b * rows_per_block, last = std::min(rows, first + rows_per_block);
     Sums s(first);
@@ -729,24 +695,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       for (; t + LW <= last; t += LW) lanes_group(TypeTag<LV>{}, t, LW, s);
       rows_range(t, last, s);
     } else if (use_lanes) {
-      Index t = first;
-      if constexpr (has_packet<S>) if (stage) {
-        // (One buffer, the tiles 64 + 16 floats apart beyond their size: tiles a
-        // multiple of 4 KB apart would alias in the load/store unit.)
-        constexpr Index gap = stage_capacity + 80;
-        alignas(64) S tiles[(1 + std::min(Order, 2)) * gap];
-        S *xs = tiles, *gs = Order >= 1 ? tiles + gap : nullptr, *hs = Order >= 2 ? tiles + 2 * gap : nullptr;
-        for (; t + stage_rows <= last; t += stage_rows) {
-          copy_columns<stage_packets>(x_col + t, rows, xs, stage_rows, cols);
-          const Staged st{t, stage_rows, xs, gs, hs};
-          for (Index r = 0; r < stage_rows; r += LW) lanes_group(TypeTag<LV>{}, t + r, LW, s, &st);
-          if constexpr (Order >= 1 && wanted<G>)
-            copy_columns<stage_packets>(gs, stage_rows, g_col + t, rows, cols);
-          if constexpr (Order >= 2 && wanted<H>)
-            copy_columns<stage_packets>(hs, stage_rows, h_col + t, rows, cols);
-        }
-      }
-      for (; t < last; t += LW) lanes_group(TypeTag<LV>{}, t, std::min(LW, last - t), s);
+      for (Index t = first; t < last; t += LW) lanes_group(TypeTag<LV>{}, t, std::min(LW, last - t), s);
     } else {
       rows_range(first, last, s);
     }

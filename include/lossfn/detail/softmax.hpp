@@ -163,8 +163,9 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
 /// then takes those rows one by one.
 ///
 /// On one packet of rows (≤ 64 classes, in L1) two passes, the maximum and
-/// then the exponentials, e_c written to the gradient's column c (order ≥ 1)
-/// for lanes_softmax_gradient and e() to read back. A panel (wide rows of a
+/// then the exponentials, e_c written to the view's tile (order ≥ 1, l.e:
+/// on the stack, not in the caller's gradient) for lanes_softmax_gradient
+/// and e() to read back. A panel (wide rows of a
 /// column-major pred) makes one pass instead, online: where a column's logit
 /// exceeds the running maximum, rest becomes (rest + 1)·exp(m − x) and m
 /// becomes x, else rest gains exp(x − m) — one exp per logit either way. Its
@@ -180,14 +181,14 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
 template <class V>
 struct LaneSoftmax {
   V max, argmax, rest, x_y;
-  /// e_c = exp(x_c − max) of column c: read back from the gradient where
+  /// e_c = exp(x_c − max) of column c: read back from the tile where
   /// lanes_softmax wrote it, recomputed on a panel.
   template <class L>
   V e(const L& l, Eigen::Index c) const {
     if constexpr (L::panel)
       return exp_nonpositive(V(l.x(c) - max));
     else
-      return l.gradient(c);
+      return l.e(c);
   }
 };
 template <bool with_argmax = true, class L>
@@ -232,7 +233,7 @@ bool lanes_softmax(const L& l, LaneSoftmax<typename L::V>& out) {
     for (c = 0; c < C; ++c, column += one) {
       const V x = l.x(c);
       const V e = exp_nonpositive(V(x - m));
-      if constexpr (L::order >= 1) l.gradient(c, e);
+      if constexpr (L::order >= 1) l.e(c, e);
       const auto top = x == m;
       rest += select(top, V(0), e);
       ties += select(top, one, V(0));
