@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Binary cross-entropy on probabilities p ∈ [0, 1] with targets t ∈ [0, 1]:
@@ -57,3 +59,5 @@ class BinaryCrossEntropy : public detail::Elementwise<BinaryCrossEntropy> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -8,6 +8,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Binary cross-entropy of σ(x) against t ∈ [0, 1], computed from the logit x
@@ -90,3 +92,5 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

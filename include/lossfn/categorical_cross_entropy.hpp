@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Cross-entropy of an N x C matrix of probabilities p (a softmax output, say)
@@ -84,3 +86,5 @@ class CategoricalCrossEntropy : public detail::Rowwise<CategoricalCrossEntropy> 
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -6,6 +6,8 @@
 
 #include "detail/config.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// How the per-term losses become one number (SPEC section 2).
@@ -69,3 +71,5 @@ struct traits {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

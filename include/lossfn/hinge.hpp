@@ -6,6 +6,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 namespace detail {
@@ -69,3 +71,5 @@ class Hinge : public detail::BinaryMarginLoss<Hinge> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -6,6 +6,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Huber loss, one term per coefficient, d = pred − target, δ = delta:
@@ -47,3 +49,5 @@ class HuberLoss : public detail::Elementwise<HuberLoss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

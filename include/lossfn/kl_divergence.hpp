@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Kullback–Leibler divergence terms, one per coefficient, of an input of
@@ -64,3 +66,5 @@ class KLDivergence : public detail::Elementwise<KLDivergence> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Log-cosh loss, one term per coefficient, d = pred − target:
@@ -52,3 +54,5 @@ class LogCoshLoss : public detail::Elementwise<LogCoshLoss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

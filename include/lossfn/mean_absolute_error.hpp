@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Absolute error, one term per coefficient:  l = |d|,  d = pred − target.
@@ -27,3 +29,5 @@ class MeanAbsoluteError : public detail::Elementwise<MeanAbsoluteError> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -3,6 +3,8 @@
 
 #include "detail/loss.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Squared error, one term per coefficient:  l = d²,  d = pred − target.
@@ -24,3 +26,5 @@ class MeanSquaredError : public detail::Elementwise<MeanSquaredError> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

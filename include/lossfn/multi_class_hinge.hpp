@@ -5,6 +5,8 @@
 
 #include "detail/class_options.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Multi-class hinge loss for an N x C matrix of scores f and N class indices,
@@ -209,3 +211,5 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

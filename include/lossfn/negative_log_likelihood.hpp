@@ -5,6 +5,8 @@
 
 #include "detail/class_options.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Negative log-likelihood for an N x C matrix of log-probabilities (e.g. a
@@ -59,3 +61,5 @@ class NegativeLogLikelihood : public detail::ClassIndexLoss<NegativeLogLikelihoo
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

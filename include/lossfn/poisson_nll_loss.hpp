@@ -6,6 +6,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Negative log-likelihood of counts t under a Poisson distribution of rate λ,
@@ -98,3 +100,5 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -6,6 +6,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Quantile (pinball) loss, one term per coefficient, for the quantile q:
@@ -50,3 +52,5 @@ class QuantileLoss : public detail::Elementwise<QuantileLoss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

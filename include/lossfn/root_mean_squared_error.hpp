@@ -5,6 +5,8 @@
 
 #include "mean_squared_error.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 namespace detail {
@@ -114,3 +116,5 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

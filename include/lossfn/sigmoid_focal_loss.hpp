@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Focal loss on logits x with targets t ∈ [0, 1] (Lin et al., RetinaNet):
@@ -86,3 +88,5 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

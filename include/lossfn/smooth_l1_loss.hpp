@@ -6,6 +6,8 @@
 #include "detail/loss.hpp"
 #include "detail/math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Smooth L1 loss, one term per coefficient, d = pred − target, β = beta:
@@ -61,3 +63,5 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -4,6 +4,8 @@
 #include "detail/class_options.hpp"
 #include "detail/softmax.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Cross-entropy of softmax(x) for an N x C matrix of logits, one term per row.
@@ -131,3 +133,5 @@ class SoftmaxCrossEntropy : public detail::ClassIndexLoss<SoftmaxCrossEntropy, t
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -7,6 +7,8 @@
 #include "detail/math.hpp"
 #include "detail/softmax.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Multi-class focal loss on an N x C matrix of logits and N class indices:
@@ -146,3 +148,5 @@ class SoftmaxFocalLoss : public detail::ClassIndexLoss<SoftmaxFocalLoss, true> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -3,6 +3,8 @@
 
 #include "hinge.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 /// Squared hinge loss of a score f against a label y ∈ {−1, +1} (0 also means −1):
@@ -34,3 +36,5 @@ class SquaredHinge : public detail::BinaryMarginLoss<SquaredHinge> {
 };
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -4,6 +4,8 @@
 #include "detail/loss.hpp"
 #include "hinge.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn {
 
 namespace detail {
@@ -125,3 +127,5 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
 #undef LOSSFN_ZERO_ONE_MESSAGE
 
 }  // namespace lossfn
+
+LOSSFN_WARNINGS_ON

@@ -8,6 +8,8 @@
 
 #include "format.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 using Eigen::Index;
@@ -228,3 +230,5 @@ template <class W>
 constexpr bool has_weights = !std::is_same_v<W, None>;
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

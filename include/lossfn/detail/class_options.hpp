@@ -9,6 +9,8 @@
 
 #include "loss.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 /// Validated, immutable, shared class weights: copying a loss copies a pointer.
@@ -108,3 +110,5 @@ class ClassIndexLoss : public Rowwise<Derived> {
 };
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

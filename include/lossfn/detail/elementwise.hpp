@@ -15,6 +15,8 @@
 #include "reduce.hpp"
 #include "../core.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 template <class S>
@@ -501,3 +503,5 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

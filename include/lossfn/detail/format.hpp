@@ -8,6 +8,8 @@
 
 #include "config.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 template <class T>
@@ -57,3 +59,5 @@ template <class T>
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

@@ -12,6 +12,8 @@
 
 #include "rowwise.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 template <class P>
@@ -320,3 +322,5 @@ class Rowwise : public LossApi<Derived> {
 };
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

@@ -8,6 +8,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "config.hpp"
+
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 /// a where c holds, else b. Both sides are evaluated (as SIMD lanes would be),
@@ -177,3 +181,5 @@ inline S pow_option(const S& base, double exponent) {
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

@@ -25,6 +25,8 @@
 
 #include "math.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 namespace pk = Eigen::internal;
@@ -634,3 +636,5 @@ inline S first_lane(const Vec<S>& x) {
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

@@ -33,6 +33,8 @@
 #include <exception>
 #endif
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 /// Coefficients per block of an element-wise loss (and the target size of a
@@ -129,3 +131,5 @@ double sum_blocks(Eigen::Index blocks, Eigen::Index coefficients, const Block& b
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

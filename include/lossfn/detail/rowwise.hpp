@@ -13,6 +13,8 @@
 
 #include "elementwise.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 /// One row of a row-wise loss, as the loss sees it.
@@ -705,3 +707,5 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON

@@ -9,6 +9,8 @@
 #include "math.hpp"
 #include "packet.hpp"
 
+LOSSFN_WARNINGS_OFF
+
 namespace lossfn::detail {
 
 /// log Σ_c exp(x_c) of a row, kept as its two parts m = max x and
@@ -364,3 +366,5 @@ void for_each_softmax(const LogSumExp<typename Row::Scalar>& lse, const Row& row
 }
 
 }  // namespace lossfn::detail
+
+LOSSFN_WARNINGS_ON
