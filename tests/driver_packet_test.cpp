@@ -4,6 +4,7 @@
 #include <lossfn/lossfn.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -376,6 +377,70 @@ TEMPLATE_TEST_CASE("sample weights take the SIMD path: the same numbers as the s
       if (loss_check == 1) run(lossfn::BinaryCrossEntropyWithLogits().pos_weight(2.0));
       if (loss_check == 2) run(lossfn::SigmoidFocalLoss());
     }
+  }
+}
+
+TEMPLATE_TEST_CASE("the outputs' layout never changes a bit of the value or the derivatives",
+                   "[driver][packet]", float, double) {
+  // Outputs that are one contiguous run in pred's order take the kernel that
+  // stores whole packets, its steps written out; any other output (a Block,
+  // the other storage order) takes the kernel that writes coefficient by
+  // coefficient, each step written once. Both add the same terms in the same
+  // order, so every value, gradient and Hessian is the same bits, with and
+  // without weights (per coefficient, and one per row: run by run down the
+  // columns). Sizes reach every piece of the loop — steps of 16, 8, 4 and 1
+  // packets and the partial last one — at every packet width.
+  using S = TestType;
+  using Mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  using RowMat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using One = Eigen::Matrix<S, 1, 1>;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> x(-4, 4), u(0, 1);
+  auto same = [](const auto& a, const auto& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           std::memcmp(Mat(a).data(), Mat(b).data(), sizeof(S) * static_cast<size_t>(a.size())) ==
+               0;
+  };
+  auto check = [&](const auto& loss, const Mat& p, const Mat& t, const auto&... w) {
+    const Eigen::Index rows = p.rows(), cols = p.cols();
+    INFO(std::decay_t<decltype(loss)>::name << " " << rows << "x" << cols
+                                            << (sizeof...(w) ? ", weighted" : ""));
+    Mat g(rows, cols), h(rows, cols);
+    const S v = loss.value_gradient_hessian(p, t, w..., g, h);
+    Mat big_g = Mat::Zero(rows + 3, cols + 1), big_h = Mat::Zero(rows + 3, cols + 1);
+    auto bg = big_g.block(1, 1, rows, cols), bh = big_h.block(2, 0, rows, cols);
+    const S vb = loss.value_gradient_hessian(p, t, w..., bg, bh);
+    RowMat rg(rows, cols), rh(rows, cols);
+    const S vr = loss.value_gradient_hessian(p, t, w..., rg, rh);
+    Mat big_g2 = Mat::Zero(rows + 1, cols);
+    const S vg = loss.value_and_gradient(p, t, w..., big_g2.topRows(rows));
+    const Mat g2 = big_g2.topRows(rows);
+    CHECK(same(One(vb), One(v)));
+    CHECK(same(One(vr), One(v)));
+    CHECK(same(One(vg), One(v)));
+    CHECK(same(One(loss(p, t, w...)), One(v)));
+    CHECK(same(bg, g));
+    CHECK(same(bh, h));
+    CHECK(same(rg, g));
+    CHECK(same(rh, h));
+    CHECK(same(g2, g));
+  };
+  for (const auto& [rows, cols] : std::vector<std::pair<int, int>>{
+           {1, 1}, {37, 1}, {1000, 1}, {4099, 1}, {333, 3}, {250, 4}}) {
+    const Mat p = Mat::NullaryExpr(rows, cols, [&] { return static_cast<S>(x(rng)); });
+    const Mat t = Mat::NullaryExpr(rows, cols, [&] { return static_cast<S>(u(rng)); });
+    const Mat w_full = Mat::NullaryExpr(rows, cols, [&] { return static_cast<S>(u(rng)); });
+    const Mat w_row = Mat::NullaryExpr(rows, 1, [&] { return static_cast<S>(2 * u(rng)); });
+    auto run = [&](const auto& loss) {
+      check(loss, p, t);
+      check(loss, p, t, lossfn::weights(w_full));
+      check(loss, p, t, lossfn::weights(w_row));
+    };
+    run(lossfn::MeanSquaredError());
+    run(lossfn::HuberLoss().delta(0.5));
+    run(lossfn::BinaryCrossEntropyWithLogits().pos_weight(2.0));
+    run(lossfn::SigmoidFocalLoss());
+    run(lossfn::LogCoshLoss());
   }
 }
 

@@ -33,6 +33,17 @@
 #define LOSSFN_FLATTEN
 #endif
 
+/// A cold path that a flattened loop calls rather than inlines (flatten
+/// leaves noinline functions out of line): the loop keeps one copy of its
+/// hot code per unrolled step instead of one copy of both paths.
+#if defined(__GNUC__) || defined(__clang__)
+#define LOSSFN_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define LOSSFN_NOINLINE __declspec(noinline)
+#else
+#define LOSSFN_NOINLINE
+#endif
+
 /// g++ 12's AVX-512 intrinsics write _mm512_undefined_ps/pd() as `__Y = __Y`
 /// (avx512fintrin.h; its headers were fixed in GCC 13), and each use that
 /// inlines into lossfn's packet code (a widening, an extract, Eigen's pmax)

@@ -168,9 +168,14 @@ struct NoRules {};
 /// The SIMD kernel: the terms of coefficients [begin, end) of contiguous
 /// pred and target, one packet at a time through the loss's own
 /// evaluate<Order> on Vec<S>; store(k, n, d) writes the derivatives of
-/// coefficients k .. k + n. Sample weights, if any (w non-null), are the
+/// coefficients k .. k + n. Sample weights, if any (Weighted), are the
 /// contiguous run w[k − w_offset]: each term and derivative is multiplied by
-/// its weight, as in the scalar loop. Returns the (weighted) terms' sum.
+/// its weight, as in the scalar loop (Weighted: whether the call has
+/// weights, a template argument so that each instantiation compiles one
+/// loop nest, not two). Unrolled: the steps written out for speed (outputs
+/// stored a packet at a time), or each written once (outputs scattered),
+/// which adds the same terms in the same order. Returns the (weighted)
+/// terms' sum.
 /// Float terms are summed sixteen to a lane in float (four chains of four,
 /// joined by a tree of depth 2; eight or four in a block's last whole
 /// packets), then in double per lane;
@@ -182,26 +187,27 @@ struct NoRules {};
 /// the same packet code wherever it sits. With `breaks` (a value rule's
 /// negation, for packets and scalars), every coefficient is also tested, and
 /// *broken set if one breaks the rule.
-template <int Order, class Loss, class S, class Store, class Rules = NoRules>
-LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset,
-                    Index begin, Index end, S parameter, const Store& store,
-                    const Rules& breaks = {}, bool* broken = nullptr) {
+template <int Order, bool Weighted, bool Unrolled, class Loss, class S, class Store,
+          class Rules = NoRules>
+LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, const S* w,
+                                   Index w_offset, Index begin, Index end, S parameter,
+                                   const Store& store, const Rules& breaks = {},
+                                   bool* broken = nullptr) {
   using V = Vec<S>;
   constexpr Index W = V::size;
   constexpr bool checking = !std::is_same_v<Rules, NoRules>;
   const V vparameter(parameter);
   LaneSums<S> lanes;  // a double per lane
   Mask<S> bad = Mask<S>::none();  // lanes that broke a value rule (checking)
-  // Whole packets, the loop compiled with and without weights (nothing is
-  // tested per packet); each packet's derivatives weighted by its weights
-  // (w·l, w·l′, w·l″) when there are.
+  // Whole packets (nothing is tested per packet); each packet's derivatives
+  // weighted by its weights (w·l, w·l′, w·l″) when there are.
   Index k = begin;
-  auto loops = [&](auto weighted) {
+  {
     auto step = [&](Index q, V& acc) {
       const V pv = V::load(p + q), tv = V::load(t + q);
       if constexpr (checking) bad = bad || breaks(pv, tv);
       Derivatives<V> d = evaluate_at<Order>(loss, pv, tv, vparameter);
-      if constexpr (decltype(weighted)::value) {
+      if constexpr (Weighted) {
         const V wv = V::load(w + (q - w_offset));
         d.value = wv * d.value;
         if constexpr (Order >= 1) d.first = wv * d.first;
@@ -221,33 +227,45 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     // fused calls 40% slower), nor sixteen steps written out: g++ 12
     // crashed in its fre pass on eight flattened copies of PoissonNLLLoss's
     // double step.
-    for (; k + 16 * W <= end; k += 16 * W) {
-      V a[4] = {V(0), V(0), V(0), V(0)};
-      for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
-      for (int j = 0; j < 8; ++j) step(k + (8 + j) * W, a[j % 4]);
-      lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+    if constexpr (Unrolled) {
+      for (; k + 16 * W <= end; k += 16 * W) {
+        V a[4] = {V(0), V(0), V(0), V(0)};
+        for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
+        for (int j = 0; j < 8; ++j) step(k + (8 + j) * W, a[j % 4]);
+        lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+      }
+      for (; k + 8 * W <= end; k += 8 * W) {
+        V a[4] = {V(0), V(0), V(0), V(0)};
+        for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
+        lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+      }
+      for (; k + 4 * W <= end; k += 4 * W) {
+        V a0(0), a1(0);
+        step(k, a0);
+        step(k + W, a1);
+        step(k + 2 * W, a0);
+        step(k + 3 * W, a1);
+        lanes.add(a0 + a1);
+      }
+      for (; k + W <= end; k += W) {
+        V a(0);
+        step(k, a);
+        lanes.add(a);
+      }
+    } else {
+      // The same steps and the same chains (so the same sums), one step
+      // written once: the kernel of outputs written coefficient by
+      // coefficient, where the writes, not the loop, set the pace.
+      for (int m = 16; m >= 1; m = m == 4 ? 1 : m / 2) {
+        const int chains = m >= 8 ? 4 : m == 4 ? 2 : 1;
+        for (; k + m * W <= end; k += m * W) {
+          V a[4] = {V(0), V(0), V(0), V(0)};
+          for (int j = 0; j < m; ++j) step(k + j * W, a[j % chains]);
+          lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+        }
+      }
     }
-    for (; k + 8 * W <= end; k += 8 * W) {
-      V a[4] = {V(0), V(0), V(0), V(0)};
-      for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4]);
-      lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
-    }
-    for (; k + 4 * W <= end; k += 4 * W) {
-      V a0(0), a1(0);
-      step(k, a0);
-      step(k + W, a1);
-      step(k + 2 * W, a0);
-      step(k + 3 * W, a1);
-      lanes.add(a0 + a1);
-    }
-    for (; k + W <= end; k += W) {
-      V a(0);
-      step(k, a);
-      lanes.add(a);
-    }
-  };
-  if (w) loops(std::true_type{});
-  else loops(std::false_type{});
+  }
   double sum = lanes.total();
   if constexpr (checking) {
     bool tail = false;  // the last partial packet's coefficients, one by one
@@ -259,9 +277,9 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
     std::copy(p + k, p + end, pb);
     std::copy(t + k, t + end, tb);
-    if (w) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
+    if constexpr (Weighted) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
     Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
-    if (w) {
+    if constexpr (Weighted) {
       const V wv = V::load(wb);
       d.value = wv * d.value;
       if constexpr (Order >= 1) d.first = wv * d.first;
@@ -299,6 +317,27 @@ template <class S, class O>
 S* direct_data(const O& out, bool row_major) {
   if constexpr (std::is_same_v<decltype(out.linear(row_major)), S*>) return out.linear(row_major);
   else return nullptr;
+}
+
+/// Writes the first n lanes of v to coefficients k .. k + n of an output in
+/// the traversal's order (line coefficients to a line): to direct + k when
+/// the output is one contiguous run, else one coefficient at a time.
+template <class O, class S, class V>
+LOSSFN_NOINLINE void write_packet(const O& out, S* direct, Index k, Index n, const V& v, Index line,
+                                  bool row_major) {
+  S buffer[V::size];
+  v.store(buffer);
+  if (direct) {
+    std::copy(buffer, buffer + n, direct + k);
+    return;
+  }
+  for (Index l = 0; l < n; ++l) {
+    const Index outer = (k + l) / line, inner = (k + l) % line;
+    if (row_major)
+      out.set(outer, inner, buffer[l]);
+    else
+      out.set(inner, outer, buffer[l]);
+  }
 }
 
 /// Runs an element-wise loss over pred and target. Returns the reduction's
@@ -370,22 +409,15 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
     S* const u = direct_data<S>(terms, row_major);
     using V = Vec<S>;
     const V vscale(scale);
+    // A whole packet to a contiguous output is one store; anything else (a
+    // partial packet, an output in another order or strided) goes through
+    // write_packet, out of line, so that the loop's copies of its step stay
+    // small.
     auto put = [&](const auto& out, S* direct, Index k, Index n, const V& v) {
-      if (direct && n == V::size) {
+      if (direct && n == V::size)
         v.store(direct + k);
-        return;
-      }
-      S buffer[V::size];
-      v.store(buffer);
-      if (direct) {
-        std::copy(buffer, buffer + n, direct + k);
-        return;
-      }
-      for (Index l = 0; l < n; ++l) {
-        const Index outer = (k + l) / line, inner = (k + l) % line;
-        if (row_major) out.set(outer, inner, buffer[l]);
-        else out.set(inner, outer, buffer[l]);
-      }
+      else
+        write_packet(out, direct, k, n, v, line, row_major);
     };
     auto store = [&](Index k, Index n, const Derivatives<V>& d) {
       if constexpr (wanted<U>) put(terms, u, k, n, d.value);
@@ -393,7 +425,9 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
       if constexpr (Order >= 2) put(hessian, h, k, n, V(vscale * d.second));
     };
     // Every output one contiguous run in this order: whole packets stored
-    // without a test (the common case, decided once per call).
+    // without a test (the common case, decided once per call; a test and a
+    // call site per output in each unrolled step cost MSE's fused call at 1K
+    // floats a third of its time).
     const bool all_direct =
         (!wanted<U> || u) && (Order < 1 || !wanted<G> || g) && (Order < 2 || !wanted<H> || h);
     auto store_direct = [&](Index k, Index n, const Derivatives<V>& d) {
@@ -435,6 +469,7 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
     if (p && t && !empty && weights_ok && (uniform || !row_major)) {
       const bool by_column = !uniform || per_row_runs;  // column-major here
       std::atomic<bool> broken{false};
+      constexpr bool weighted = has_weights<W>;
       const double sum = sum_blocks(blocks, size, [&](Index b) {
         const Index begin = b * block_size, end = std::min(size, begin + block_size);
         bool block_broken = false;
@@ -444,15 +479,20 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
             const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
             S pj = parameter;
             if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
-            s += packet_range<Order>(loss, p, t, w, per_row_runs ? j * rows : 0, k, stop, pj,
-                                     store, rules, &block_broken);
+            const Index offset = per_row_runs ? j * rows : 0;
+            s += all_direct
+                     ? packet_range<Order, weighted, true>(loss, p, t, w, offset, k, stop, pj,
+                                                           store_direct, rules, &block_broken)
+                     : packet_range<Order, weighted, false>(loss, p, t, w, offset, k, stop, pj,
+                                                            store, rules, &block_broken);
             k = stop;
           }
         } else {
-          s = all_direct ? packet_range<Order>(loss, p, t, w, 0, begin, end, parameter,
-                                               store_direct, rules, &block_broken)
-                         : packet_range<Order>(loss, p, t, w, 0, begin, end, parameter, store,
-                                               rules, &block_broken);
+          s = all_direct
+                  ? packet_range<Order, weighted, true>(loss, p, t, w, 0, begin, end, parameter,
+                                                        store_direct, rules, &block_broken)
+                  : packet_range<Order, weighted, false>(loss, p, t, w, 0, begin, end, parameter,
+                                                         store, rules, &block_broken);
         }
         if (block_broken) broken.store(true, std::memory_order_relaxed);
         return s;
