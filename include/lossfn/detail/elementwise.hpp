@@ -474,7 +474,16 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
     if (p && t && !empty && weights_ok && (uniform || !row_major)) {
       const bool by_column = !uniform || per_row_runs;  // column-major here
       std::atomic<bool> broken{false};
-      constexpr bool weighted = has_weights<W>;
+      // The kernel for [from, to): whole-packet stores or written out one by
+      // one, decided once per call (all_direct).
+      auto range = [&](Index w_offset, Index from, Index to, S param, bool* block_broken) {
+        constexpr bool weighted = has_weights<W>;
+        return all_direct
+                   ? packet_range<Order, weighted, true>(loss, p, t, w, w_offset, from, to, param,
+                                                         store_direct, rules, block_broken)
+                   : packet_range<Order, weighted, false>(loss, p, t, w, w_offset, from, to, param,
+                                                          store, rules, block_broken);
+      };
       const double sum = sum_blocks(blocks, size, [&](Index b) {
         const Index begin = b * block_size, end = std::min(size, begin + block_size);
         bool block_broken = false;
@@ -484,20 +493,11 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
             const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
             S pj = parameter;
             if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
-            const Index offset = per_row_runs ? j * rows : 0;
-            s += all_direct
-                     ? packet_range<Order, weighted, true>(loss, p, t, w, offset, k, stop, pj,
-                                                           store_direct, rules, &block_broken)
-                     : packet_range<Order, weighted, false>(loss, p, t, w, offset, k, stop, pj,
-                                                            store, rules, &block_broken);
+            s += range(per_row_runs ? j * rows : 0, k, stop, pj, &block_broken);
             k = stop;
           }
         } else {
-          s = all_direct
-                  ? packet_range<Order, weighted, true>(loss, p, t, w, 0, begin, end, parameter,
-                                                        store_direct, rules, &block_broken)
-                  : packet_range<Order, weighted, false>(loss, p, t, w, 0, begin, end, parameter,
-                                                         store, rules, &block_broken);
+          s = range(0, begin, end, parameter, &block_broken);
         }
         if (block_broken) broken.store(true, std::memory_order_relaxed);
         return s;
