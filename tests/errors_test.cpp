@@ -1,4 +1,4 @@
-// Every bad input of SPEC sections 3 and 5, for every loss and every entry
+// Every bad input the docs name, for every loss and every entry
 // point: the exception type (lossfn::invalid_argument, a std::invalid_argument),
 // the exact message (loss, argument, position, bad value), and that the
 // caller's data -- pred, target, weights and every out-argument, including the
@@ -163,8 +163,8 @@ void common_elementwise_errors(const Loss& loss, const Mat& pred, const Mat& tar
 
 }  // namespace
 
-TEST_CASE("error messages follow SPEC's example exactly", "[errors]") {
-  // SPEC section 3: "SoftmaxCrossEntropy: target[3] = 7 is outside [0, 5)".
+TEST_CASE("error messages follow the documented example exactly", "[errors]") {
+  // The README's example: "SoftmaxCrossEntropy: target[3] = 7 is outside [0, 5)".
   const Mat logits = values(5, 5);
   IVec y = classes(5, 5);
   y(3) = 7;
@@ -406,7 +406,7 @@ TEST_CASE("ignore_index: ignored rows skip the range check, never the weight che
     loss.ignore_index(-100);
     accepts(loss, x, y);
     CHECK(loss.ignore_index() == -100);
-    // SPEC 5: a negative or non-finite weight is an error even on an ignored row
+    // A negative or non-finite weight is an error even on an ignored row
     Mat w = Mat::Ones(4, 1);
     w(1) = -2;
     rejects_weighted(loss, x, y, w,

@@ -6,13 +6,13 @@
 //     the gradient of `gradient` and the Hessian of `hessian_diagonal`.
 //     Bitwise, not "within an ulp": each entry point runs the same kernel on
 //     the same terms through the same driver, which sums them in a fixed
-//     order (SPEC: results are bitwise identical for any thread count, so the
+//     order (results are bitwise identical for any thread count, so the
 //     order cannot depend on the schedule, and nothing makes it depend on
 //     which outputs were asked for). A user's line search compares value()
 //     with the fused value of the previous step; a last-bit difference there
 //     would be a spurious decrease.
 //   - `unreduced` reduces to `value`: Σ terms for sum, Σ terms / Σ term
-//     weights for mean (the denominator computed here from SPEC, not by the
+//     weights for mean (the denominator computed here from the documented rule, not by the
 //     library: count, Σ w, C·Σ w for a column of w on an element-wise loss,
 //     Σ w_i·cw[y_i] over rows not ignored, N / Σ w_i for probability targets).
 //     Within 1e-12 (double) / 1e-5 (float) of Σ |terms| / denominator: the

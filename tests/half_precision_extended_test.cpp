@@ -1,6 +1,5 @@
-// Half precision for the losses of SPEC section 5 (half_precision_test.cpp
-// covers those of section 3; support/sixteen_bit.hpp already named this file
-// but it did not exist): every case of tests/data/cases_extended.txt (and
+// Half precision for HuberLoss and the losses after it in the README's table
+// (half_precision_test.cpp covers the first twelve): every case of tests/data/cases_extended.txt (and
 // cases.txt) for HuberLoss, SmoothL1Loss, LogCoshLoss, QuantileLoss,
 // SquaredHinge, KLDivergence, PoissonNLLLoss and CategoricalCrossEntropy whose
 // pred, target and weights a 16-bit type holds exactly and whose results fit

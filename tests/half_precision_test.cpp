@@ -1,4 +1,4 @@
-// Half precision (SPEC section 5): Eigen::bfloat16 and Eigen::half predictions
+// Half precision: Eigen::bfloat16 and Eigen::half predictions
 // are computed and accumulated in float (at least), and every result comes
 // back in the prediction's type.
 //

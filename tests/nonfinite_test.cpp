@@ -1,6 +1,6 @@
-// Numerical torture (issue 6, item 3; SPEC section 3's last paragraph):
-//  - a NaN in pred propagates to the value, the gradient and the terms (SPEC
-//    says nothing of the Hessian: where it is constant, MSE's 2, it stays so);
+// Numerical torture (the README's "stable for any input"):
+//  - a NaN in pred propagates to the value, the gradient and the terms (the
+//    Hessian is not bound by this: where it is constant, MSE's 2, it stays so);
 //  - ±inf logits give the mathematical limit where one exists;
 //  - huge finite logits (±1e30, ±FLT_MAX) give finite values and gradients
 //    wherever the exact result is representable;
@@ -500,7 +500,7 @@ TEST_CASE("MSE has no catastrophic cancellation", "[nonfinite]") {
 }
 
 TEST_CASE("float sums over 16M terms are within 1e-7 of double", "[nonfinite][slow]") {
-  // Issue 6: a naive float accumulator is off by ~1e-2 here; PyTorch's float32
+  // A naive float accumulator is off by ~1e-2 here; PyTorch's float32
   // reductions reach ~1e-8 (MSE) and 7e-8 (cross-entropy).
   const Eigen::Index n = Eigen::Index(1) << 24;
   std::mt19937 rng(7);

@@ -1,4 +1,4 @@
-// Shards (SPEC section 5): a batch split into 1, 2, 3 and 7 shards — uneven,
+// Shards (docs/api.md, "Shards"): a batch split into 1, 2, 3 and 7 shards — uneven,
 // some empty — for an element-wise loss, a row-wise loss with ignore_index and
 // class weights, and weighted calls, under mean and sum, in double:
 //   - Σ partials .value() equals `value` on the whole batch within 1e-12
@@ -146,13 +146,13 @@ TEST_CASE("a shard whose rows are all ignored, or an empty batch, adds nothing",
   const lossfn::Partial<double> p = ce.partial(logits, all_ignored);
   CHECK(p.sum == 0.0);
   CHECK(p.weight == 0.0);
-  CHECK(p.value() == 0.0);  // a mean over no weight is 0 (SPEC section 2)
+  CHECK(p.value() == 0.0);  // a mean over no weight is 0
   const lossfn::Partial<double> empty = lossfn::MeanSquaredError().partial(Mat(0, 2), Mat(0, 2));
   CHECK(empty.weight == 0.0);
   CHECK(empty.value() == 0.0);
   const auto sum = lossfn::MeanSquaredError().reduction(lossfn::Reduction::sum);
   CHECK(sum.partial(Mat(0, 2), Mat(0, 2)).reduction == lossfn::Reduction::sum);
-  // Partial<float> for a float prediction (SPEC: Partial<Scalar>).
+  // Partial<float> for a float prediction.
   const Eigen::MatrixXf f = Eigen::MatrixXf::Ones(2, 2);
   const lossfn::Partial<float> pf = lossfn::MeanSquaredError().partial(f, Eigen::MatrixXf::Zero(2, 2));
   CHECK(pf.value() == 1.0f);

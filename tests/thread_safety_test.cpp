@@ -1,4 +1,4 @@
-// SPEC §1: a functor's const members are safe to call from many threads at
+// A functor's const members are safe to call from many threads at
 // once. One const functor of each kind (element-wise; row-wise with class
 // weights and ignore_index) is called from 4 std::threads, on different and
 // on shared inputs; every result equals the single-threaded one, bitwise.

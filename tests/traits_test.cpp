@@ -1,7 +1,7 @@
-// lossfn::traits<L> (SPEC section 5) for every loss:
+// lossfn::traits<L> for every loss:
 //   - static_asserts of each member against the table below, which is the
-//     table of docs/api.md ("Traits") written out by hand, with SPEC's own
-//     statements (ZeroOneLoss is not row_wise; the −100 log clamp leaves BCE
+//     table of docs/api.md ("Traits") written out by hand, with the documented
+//     rules (ZeroOneLoss is not row_wise; the −100 log clamp leaves BCE
 //     and CategoricalCrossEntropy smooth and convex);
 //   - the docs table itself, parsed from docs/api.md, against the code, so
 //     the page cannot drift from the traits;
@@ -40,7 +40,7 @@ static_assert(matches<lossfn::HuberLoss>({true, true, false, true, false}));
 static_assert(matches<lossfn::SmoothL1Loss>({true, true, false, true, false}));
 static_assert(matches<lossfn::LogCoshLoss>({true, true, true, true, false}));
 static_assert(matches<lossfn::QuantileLoss>({true, true, false, true, false}));
-// SPEC: the −100 clamp does not make BCE non-smooth or non-convex in its traits.
+// The −100 clamp does not make BCE non-smooth or non-convex in its traits.
 static_assert(matches<lossfn::BinaryCrossEntropy>({true, true, true, true, false}));
 static_assert(matches<lossfn::BinaryCrossEntropyWithLogits>({true, true, true, true, false}));
 static_assert(matches<lossfn::Hinge>({true, true, false, true, false}));
@@ -49,7 +49,7 @@ static_assert(matches<lossfn::SquaredHinge>({true, true, false, true, false}));
 // The focal factor (1 − p_t)^γ makes the loss non-convex (it falls again for
 // confident wrong predictions' neighbours); smooth since 1 − p_t > 0 for finite x.
 static_assert(matches<lossfn::SigmoidFocalLoss>({true, true, true, false, false}));
-// SPEC: not differentiable; row_wise false (its binary form is element-wise).
+// Not differentiable; row_wise false (its binary form is element-wise).
 static_assert(matches<lossfn::ZeroOneLoss>({false, false, false, false, false}));
 static_assert(matches<lossfn::SoftmaxCrossEntropy>({true, true, true, true, true}));
 static_assert(matches<lossfn::NegativeLogLikelihood>({true, true, true, true, true}));

@@ -1,10 +1,10 @@
-// Sample weights (SPEC section 5) on every loss and every entry point, in
+// Sample weights (docs/api.md, "Sample weights") on every loss and every entry point, in
 // double, both reductions, for every setup of support/loss_zoo.hpp (class
 // weights and ignore_index included):
 //   - each entry point with lossfn::weights(w) equals the manual weighted
 //     reduction built from the same loss WITHOUT sample weights: value =
 //     Σ w·u / Σ term weights (u = unreduced terms, which already carry the
-//     class weights; the denominator computed here from SPEC: Σ w, C·Σ w for
+//     class weights; the denominator computed here from the documented rule: Σ w, C·Σ w for
 //     a column on an element-wise loss, Σ w_i·cw[y_i] over rows not ignored,
 //     Σ w_i for probability targets), unreduced = w·u, gradient and Hessian =
 //     w · (the Reduction::sum ones) / denominator, partial = {Σ w·u, denominator};

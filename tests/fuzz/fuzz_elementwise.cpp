@@ -62,7 +62,7 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     for (Index i = 0; i < w.size(); ++i) total += double(w.data()[i]);
     if (weight_mode == 2) total *= double(cols);
     if (total > 0 && !(1.0 / total <= double(std::numeric_limits<S>::max()))) d.moderate = false;
-    // A mean over zero total weight is 0 with a zero gradient (SPEC §2),
+    // A mean over zero total weight is 0 with a zero gradient,
     // a NaN prediction under those zero weights included.
     if (total == 0 && is_mean(loss)) d.nan_pred = false;
   }

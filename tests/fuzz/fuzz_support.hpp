@@ -1,10 +1,10 @@
 // lossfn fuzzing: turns bytes into inputs, calls every entry point of a loss
-// and checks the invariants every loss owes its caller (issue 6):
+// and checks the invariants every loss owes its caller:
 //  - nothing crashes, no sanitizer report;
 //  - a bad input throws lossfn::invalid_argument (a std::invalid_argument),
 //    every entry point rejects it with the same message, and neither the
-//    out-argument nor the guard cells around it change (SPEC: "the caller's
-//    data is never modified"; the drivers validate everything before the
+//    out-argument nor the guard cells around it change (the caller's data is
+//    never modified; the drivers validate everything before the
 //    first write, so the strongest property, no write at all, is checked);
 //  - the inputs are never modified;
 //  - on success: value == operator(), fused == separate (bitwise: the same
@@ -35,7 +35,7 @@ using Eigen::Index;
 /// The scalar types this binary exercises. scripts/fuzz.sh's smoke pass
 /// builds each target twice, with FUZZ_SCALARS=1 (float only) and 2 (double
 /// only): the halves build in parallel, each in about half the time and
-/// memory of the whole (clang++-14 -O0 with ASan: 14 GB, 4.5 minutes), and
+/// memory of the whole (a one-TU ASan build at -O0 is large), and
 /// an input for the other type does nothing in each. Fuzzing builds both.
 #ifndef FUZZ_SCALARS
 #define FUZZ_SCALARS 3
@@ -288,7 +288,7 @@ Outcome attempt(F&& f) {
   try {
     f();
   } catch (const lossfn::invalid_argument& e) {
-    // The documented type, and a std::invalid_argument as SPEC says.
+    // The documented type, which is a std::invalid_argument.
     const std::invalid_argument& base = e;
     o.threw = true;
     o.message = base.what();

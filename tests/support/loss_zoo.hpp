@@ -163,8 +163,7 @@ bool ignored(const L& loss, long long y) {
   }
 }
 
-/// The weight of each term before reduction, as SPEC section 2 and 5 define
-/// it, computed here from the options and the sample weights w (empty: none):
+/// The weight of each term before reduction, as docs/api.md defines it, computed here from the options and the sample weights w (empty: none):
 /// pred's shape for an element-wise loss, N x 1 for a row-wise one. Its total
 /// is the denominator of `mean`.
 template <class L, class T>

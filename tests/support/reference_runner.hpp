@@ -420,8 +420,8 @@ bool results_fit(const Case& c) {
   return true;
 }
 
-/// Every case of `loss_name` in the reference files (cases.txt: SPEC
-/// section 3; cases_extended.txt: section 5, sample weights, Hessians): in
+/// Every case of `loss_name` in the reference files (cases.txt: the
+/// first twelve losses; cases_extended.txt: the others, sample weights, Hessians): in
 /// double, and in float where the inputs are floats and the expected results
 /// fit in float (results_fit). One call per loss in the whole suite, so that
 /// each loss's checks are instantiated once.

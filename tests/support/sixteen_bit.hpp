@@ -1,8 +1,8 @@
 // Runs the reference cases whose inputs a 16-bit type holds exactly in
 // Eigen::bfloat16 and Eigen::half, at Tolerance<bfloat16> / <half> of
 // reference_runner.hpp (float's bar plus one rounding to the 16-bit type).
-// Shared by half_precision_test.cpp (SPEC section 3 losses) and
-// half_precision_extended_test.cpp (section 5 losses).
+// Shared by half_precision_test.cpp (cases.txt's losses) and
+// half_precision_extended_test.cpp (cases_extended.txt's).
 #pragma once
 
 #include <string>

@@ -16,7 +16,7 @@ max |g32 - g| / max |g| (absolute where g = 0). A case PyTorch float32 gets
 non-finite where the reference is finite (a saturated focal factor under
 autograd, say) has no bar and is left out, as are ZeroOneLoss (no gradient;
 its value is a count) and cases whose inputs are not floats.
-tests/torch_float32_bar_test.cpp checks lossfn's float results against these.
+tests/float32_accuracy_test.cpp checks lossfn's float results against these.
 """
 import math
 import os

@@ -1,5 +1,5 @@
 // Built with -fno-exceptions: a bad input must print lossfn's message and
-// abort (SPEC §3). The runner checks the exit status and stderr.
+// abort. The runner checks the exit status and stderr.
 #include <lossfn/lossfn.hpp>
 
 #include <cstdio>

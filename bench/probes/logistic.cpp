@@ -1,12 +1,10 @@
-// A stand-alone probe of how far BCE-with-logits can go on this formulation
-// (bench/README.md, "Furthest from its floor"): lossfn's fused call, its bare
-// packet kernel (the loss's evaluate on Vec<float>, no driver), and the same
-// formulas hand-written in AVX-512 intrinsics with none of lossfn's
-// generality (no NaN/inf limits, no zero-weight selects, float accumulator),
-// each beside Eigen's exp summed over the same logits. Medians of thread CPU
-// time. Needs AVX-512; not part of the build (from the repository's root):
-//   g++ -std=c++17 -O3 -march=native -DNDEBUG -I include -isystem /usr/include/eigen3
-//       bench/probe_logistic.cpp -o /tmp/probe_logistic && /tmp/probe_logistic
+// How far BCE-with-logits can go on lossfn's formulation: lossfn's fused
+// call, its bare packet kernel (the loss's evaluate on Vec<float>, no
+// driver), and the same formulas hand-written in AVX-512 intrinsics with none
+// of lossfn's generality (no NaN/inf limits, no zero-weight selects, float
+// accumulator), each beside Eigen's exp summed over the same logits, as
+// fractions of that exp floor. Medians of thread CPU time. Built by CMake
+// with -march=native; on a machine without AVX-512 it says so and exits.
 #include <lossfn/lossfn.hpp>
 
 #include <algorithm>

@@ -1,7 +1,7 @@
-// Regression (found while fuzzing, issue 6): CategoricalCrossEntropy checked
-// its probabilities row by row while writing the gradient, so a bad value in
-// a later row left the earlier rows of the caller's out-argument written.
-// SPEC §3: the caller's data is never modified; now every row is checked first.
+// The caller's data is never modified by a rejected call: a bad value in the
+// last row must leave every earlier row of the out-arguments unwritten, so
+// the drivers check every row before the first write (a loss that checked
+// its rows while writing the gradient would fail here).
 #include <lossfn/lossfn.hpp>
 
 #include <limits>

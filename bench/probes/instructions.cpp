@@ -1,23 +1,16 @@
 // Instructions per element, counted by callgrind, of the fused calls whose
-// targets are relative to the exp floor (bench/README.md, "What the
-// instruction counts say"), beside the exp floor's own expression and a
-// bare softmax cross-entropy written the shortest way (column-major rows of
-// C classes, one packet of rows at a time: max, exp, sum, log, scale; no
-// NaN, ±inf or tie handling, no checks, no staging, labels in order).
-// valgrind has no AVX-512, so build for AVX2 + FMA: the counts per element
-// are about twice AVX-512's, the ratios between the modes the point.
-//   g++ -std=c++17 -O3 -mavx2 -mfma -DNDEBUG -I include -isystem /usr/include/eigen3
-//       bench/probe_instructions.cpp -o /tmp/probe_instructions
-//   for m in 0 1 2 3 4 5; do for k in 1 3; do
-//     valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$m.$k
-//       /tmp/probe_instructions 65536 10 $m $k > /dev/null 2>&1; done
-//     a=$(awk '/^summary/ {print $2}' /tmp/cg.$m.1); b=$(awk '/^summary/ {print $2}' /tmp/cg.$m.3)
-//     awk -v m=$m -v a=$a -v b=$b 'BEGIN {printf "mode %d: %.2f\n", m, (b - a) / 2 / 655360}'; done
-// (Two runs of 1 and 3 calls: the difference is two calls, without the setup.)
+// targets are stated against the exp floor, beside the exp floor's own
+// expression and a bare softmax cross-entropy written the shortest way
+// (column-major rows of C classes, one packet of rows at a time: max, exp,
+// sum, log, scale; no NaN, ±inf or tie handling, no checks, labels in order).
+// Built by CMake for AVX2 + FMA (valgrind has no AVX-512): counts per
+// element are about twice AVX-512's; the ratios between the modes are the
+// point. bench/probes/count_instructions.sh runs it under callgrind.
+//   probe_instructions N C mode calls
 // Modes: 0 exp floor (Eigen's x.exp().sum()), 1 SoftmaxCrossEntropy fused
 // column-major, 2 the same row-major, 3 BinaryCrossEntropyWithLogits fused
 // over the N·C logits, 4 MultiClassHinge fused column-major, 5 the bare
-// softmax cross-entropy.
+// softmax cross-entropy (which checks itself against lossfn).
 #include <lossfn/lossfn.hpp>
 
 #include <cstdio>
