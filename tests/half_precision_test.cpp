@@ -172,9 +172,12 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
     CHECK(half_call([&](const auto&... a) { return loss(a...); }) == value);
 
     if constexpr (!std::is_same_v<Loss, lossfn::RootMeanSquaredError>) {
-      // partial: float sums (see the test "partial of 16-bit predictions").
+      // partial: double sums, a float value() (see the test "A half sum
+      // beyond 65504 is inf; its Partial<float> keeps the number").
       const auto part = half_call([&](const auto&... a) { return loss.partial(a...); });
       static_assert(std::is_same_v<decltype(loss.partial(pred, target)), lossfn::Partial<float>>);
+      static_assert(std::is_same_v<decltype(part.sum), double>);
+      static_assert(std::is_same_v<decltype(part.value()), float>);
       const auto part_f = float_call([&](const auto&... a) { return loss.partial(a...); });
       CHECK(part.weight == part_f.weight);
       check_rounded<S>(part.sum, part_f.sum, at + ": partial sum");
@@ -317,7 +320,7 @@ TEMPLATE_TEST_CASE("16-bit predictions are accumulated in float or wider", "[hal
   lossfn::MeanSquaredError mse;
   check_rounded<S>(static_cast<double>(mse(pred, zero)), exact_mean, "mean of 2^16 terms");
   const lossfn::Partial<float> part = mse.partial(pred, zero);
-  CHECK(part.weight == float(N * C));
+  CHECK(part.weight == double(N * C));
   CHECK(std::abs(part.sum / double(N * C) - exact_mean) <= 1e-6 * exact_mean);
 
   // Row-wise: the mean cross-entropy of 30000 rows.
@@ -337,7 +340,8 @@ TEMPLATE_TEST_CASE("16-bit predictions are accumulated in float or wider", "[hal
 TEST_CASE("A half sum beyond 65504 is inf; its Partial<float> keeps the number", "[half]") {
   // Results are in the prediction's type, so a sum that half cannot hold
   // overflows to inf, as converting any float above 65504 to half does; the
-  // shard's Partial<float> keeps the finite sum for combining across shards.
+  // shard's Partial<float> keeps the finite sum (in double) for combining
+  // across shards, and its value() is that sum in float.
   const Eigen::Matrix<half, Eigen::Dynamic, Eigen::Dynamic> pred =
       Eigen::Matrix<half, Eigen::Dynamic, Eigen::Dynamic>::Constant(300, 100, half(2.0f));
   const Eigen::MatrixXf target = Eigen::MatrixXf::Zero(300, 100);
@@ -345,7 +349,7 @@ TEST_CASE("A half sum beyond 65504 is inf; its Partial<float> keeps the number",
   sum.reduction(lossfn::Reduction::sum);
   CHECK(static_cast<float>(sum(pred, target)) == std::numeric_limits<float>::infinity());
   const lossfn::Partial<float> part = sum.partial(pred, target);
-  CHECK(part.sum == 120000.0f);  // 30000 terms of 4
+  CHECK(part.sum == 120000.0);  // 30000 terms of 4
   CHECK(part.value() == 120000.0f);
   // The mean fits: 4 exactly.
   CHECK(static_cast<float>(lossfn::MeanSquaredError()(pred, target)) == 4.0f);

@@ -7,9 +7,14 @@
 //     mean; as it is, for sum) equals the whole batch's gradient rows, as
 //     examples/sharded_training.cpp combines them — the same for the Hessian;
 //   - an empty shard is a valid partial {0, 0}, and a Partial remembers its
-//     reduction.
+//     reduction;
+//   - a float prediction's Partial<float> holds double sums: float shards of
+//     16M terms near 1e32, whose sums are far beyond FLT_MAX, add up to the
+//     mean within 1e-7 of a long-double reference.
+#include <cfloat>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "catch.hpp"
@@ -152,9 +157,38 @@ TEST_CASE("a shard whose rows are all ignored, or an empty batch, adds nothing",
   CHECK(empty.value() == 0.0);
   const auto sum = lossfn::MeanSquaredError().reduction(lossfn::Reduction::sum);
   CHECK(sum.partial(Mat(0, 2), Mat(0, 2)).reduction == lossfn::Reduction::sum);
-  // Partial<float> for a float prediction.
+  // Partial<float> for a float prediction: double sum and weight, a float value().
   const Eigen::MatrixXf f = Eigen::MatrixXf::Ones(2, 2);
   const lossfn::Partial<float> pf = lossfn::MeanSquaredError().partial(f, Eigen::MatrixXf::Zero(2, 2));
+  static_assert(std::is_same_v<decltype(pf.sum), double>);
+  static_assert(std::is_same_v<decltype(pf.weight), double>);
+  static_assert(std::is_same_v<decltype(pf.value()), float>);
   CHECK(pf.value() == 1.0f);
-  CHECK(pf.weight == 4.0f);
+  CHECK(pf.weight == 4.0);
+}
+
+TEST_CASE("float partials whose sums pass FLT_MAX add up to the mean within 1e-7",
+          "[partial][slow]") {
+  // 2^24 squared errors d^2 in [2.5e31, 2.25e32): the mean (about 1e32) is a
+  // float, the sum of either shard (about 6e38 and 1.2e39) is not. A float
+  // sum would be inf and the combined value() inf.
+  const Eigen::Index n = Eigen::Index(1) << 24, cut = n / 3;
+  Eigen::VectorXf d(n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    d[i] = 1e16f * (0.5f + static_cast<float>(i % 1021) / 1021.0f);
+  const Eigen::VectorXf zero = Eigen::VectorXf::Zero(n);
+  long double reference = 0;
+  for (Eigen::Index i = 0; i < n; ++i) reference += static_cast<long double>(d[i]) * d[i];
+  reference /= static_cast<long double>(n);
+
+  const lossfn::MeanSquaredError mse;
+  const lossfn::Partial<float> first = mse.partial(d.head(cut), zero.head(cut));
+  const lossfn::Partial<float> second = mse.partial(d.tail(n - cut), zero.tail(n - cut));
+  CHECK(first.sum > double(FLT_MAX));
+  CHECK(second.sum > double(FLT_MAX));
+  const float value = (first + second).value();
+  INFO("sharded " << value << ", long-double reference " << static_cast<double>(reference));
+  CHECK(std::abs(static_cast<long double>(value) - reference) <= 1e-7L * reference);
+  // The unsharded call agrees (its sum never leaves the driver's double).
+  CHECK(std::abs(static_cast<long double>(mse(d, zero)) - reference) <= 1e-7L * reference);
 }

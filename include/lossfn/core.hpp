@@ -33,15 +33,20 @@ Weights<W> weights(const Eigen::DenseBase<W>& w) {
 /// The two numbers a reduction needs, for losses computed shard by shard:
 /// `sum` (Σ w·l) and `weight` (the mean's denominator, Σ w·c). Partials of
 /// the same loss add; value() is what `value` gives on the concatenated batch.
+/// `sum` and `weight` are double for every Scalar: a float shard whose terms
+/// add up past FLT_MAX (16M terms near 1e32) keeps its finite sum, partials
+/// from any number of shards add without overflow, and an all-reduce sends
+/// them as two doubles. `value()` returns Scalar, the type `value` returns
+/// for the same prediction (float for half and bfloat16).
 template <class Scalar>
 struct Partial {
-  Scalar sum = Scalar(0);
-  Scalar weight = Scalar(0);
+  double sum = 0;
+  double weight = 0;
   Reduction reduction = Reduction::mean;
 
   Scalar value() const {
-    if (reduction == Reduction::sum) return sum;
-    return weight == Scalar(0) ? Scalar(0) : Scalar(sum / weight);
+    if (reduction == Reduction::sum) return static_cast<Scalar>(sum);
+    return weight == 0 ? Scalar(0) : static_cast<Scalar>(sum / weight);
   }
   Partial& operator+=(const Partial& other) {
     sum += other.sum;

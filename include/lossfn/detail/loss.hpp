@@ -199,10 +199,11 @@ class LossApi {
     else return x;
   }
 
+  /// The driver's double sums, unrounded, in a partial whose value() has the
+  /// prediction's compute type.
   template <class P>
   Partial<compute_t<scalar_of<P>>> narrow(const Partial<double>& p) const {
-    using C = compute_t<scalar_of<P>>;
-    return Partial<C>{static_cast<C>(p.sum), static_cast<C>(p.weight), p.reduction};
+    return Partial<compute_t<scalar_of<P>>>{p.sum, p.weight, p.reduction};
   }
 
   Reduction reduction_ = Reduction::mean;
