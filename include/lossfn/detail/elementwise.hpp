@@ -155,11 +155,31 @@ void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target
   }
 }
 
-/// The loss's derivatives at (p, t), with its per-column parameter if it has one.
+/// Whether a loss names the transcendental inputs of its formula: a member
+/// `transcendentals(p, t)` (for instance e^{−|x|} of a loss on logits) whose
+/// result the driver passes to evaluate as its last argument. The driver
+/// computes them, so it may compute a block of them ahead of the rest (one
+/// vector-maths pass); evaluate then holds no exp or log of its own for them.
+template <class Loss, class X, class = void>
+struct has_transcendentals : std::false_type {};
+template <class Loss, class X>
+struct has_transcendentals<Loss, X,
+                           std::void_t<decltype(std::declval<const Loss&>().transcendentals(
+                               std::declval<const X&>(), std::declval<const X&>()))>>
+    : std::true_type {};
+
+/// The loss's derivatives at (p, t), with its per-column parameter if it has
+/// one and its transcendental inputs if it names them.
 template <int Order, class Loss, class X>
 Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
-  if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
-  else return loss.template evaluate<Order>(p, t);
+  if constexpr (has_transcendentals<Loss, X>::value) {
+    const auto inputs = loss.transcendentals(p, t);
+    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter, inputs);
+    else return loss.template evaluate<Order>(p, t, inputs);
+  } else {
+    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
+    else return loss.template evaluate<Order>(p, t);
+  }
 }
 
 /// No value rules to test in the SIMD loop (packet_range's default).
@@ -512,11 +532,9 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   auto visit = [&](Index i, Index j) {
     const S p = static_cast<S>(pred(i, j));
     const S t = static_cast<S>(target(i, j));
-    Derivatives<S> d;
-    if constexpr (Loss::per_column)
-      d = loss.template evaluate<Order>(p, t, loss.template column_parameter<S>(j));
-    else
-      d = loss.template evaluate<Order>(p, t);
+    S parameter(0);
+    if constexpr (Loss::per_column) parameter = loss.template column_parameter<S>(j);
+    const Derivatives<S> d = evaluate_at<Order>(loss, p, t, parameter);
     const S w = weights.template operator()<S>(i, j);
     const S term = has_weights<W> ? S(w * d.value) : d.value;
     terms.set(i, j, term);

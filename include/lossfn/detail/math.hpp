@@ -138,10 +138,16 @@ struct Logistic {
   S sigmoid;       // σ(x)
   S sigmoid_neg;   // σ(−x) = 1 − σ(x) without cancellation
 };
+/// e^{−|x|}, in (0, 1]: the one exponential of the losses on logits, which
+/// they name as their transcendental input (detail/elementwise.hpp).
 template <class S>
-inline Logistic<S> logistic(const S& x) {
+inline S exp_minus_abs(const S& x) {
   using std::abs;
-  const S e = exp_nonpositive(S(-abs(x)));  // in (0, 1]: never overflows
+  return exp_nonpositive(S(-abs(x)));
+}
+/// The four from x and its e = exp_minus_abs(x).
+template <class S>
+inline Logistic<S> logistic(const S& x, const S& e) {
   const S tail = log1p_unit(e);
   const S r = S(1) / (S(1) + e), er = e * r;
   const auto positive = x >= S(0);
