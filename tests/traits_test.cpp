@@ -56,6 +56,8 @@ static_assert(matches<lossfn::NegativeLogLikelihood>({true, true, true, true, tr
 static_assert(matches<lossfn::CategoricalCrossEntropy>({true, true, true, true, true}));
 static_assert(matches<lossfn::MultiClassHinge>({true, true, false, true, true}));
 static_assert(matches<lossfn::SoftmaxFocalLoss>({true, true, true, false, true}));
+// ε·(1 − s_y) is a sigmoid's tail in each logit gap: not convex for ε > 0.
+static_assert(matches<lossfn::PolyCrossEntropy>({true, true, true, false, true}));
 static_assert(matches<lossfn::KLDivergence>({true, true, true, true, false}));
 static_assert(matches<lossfn::PoissonNLLLoss>({true, true, true, true, false}));
 
@@ -115,7 +117,7 @@ std::vector<bool> row_of() {
   X(SmoothL1Loss) X(LogCoshLoss) X(QuantileLoss) X(BinaryCrossEntropy)                     \
   X(BinaryCrossEntropyWithLogits) X(Hinge) X(SquaredHinge) X(SigmoidFocalLoss)             \
   X(ZeroOneLoss) X(SoftmaxCrossEntropy) X(NegativeLogLikelihood) X(CategoricalCrossEntropy) \
-  X(MultiClassHinge) X(SoftmaxFocalLoss) X(KLDivergence) X(PoissonNLLLoss)
+  X(MultiClassHinge) X(SoftmaxFocalLoss) X(KLDivergence) X(PoissonNLLLoss) X(PolyCrossEntropy)
 
 }  // namespace
 

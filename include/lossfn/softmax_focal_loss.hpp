@@ -43,7 +43,7 @@ class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
   template <int Order, class V>
   detail::SoftmaxTerm<V> term(const detail::SoftmaxClass<V>& k) const {
     using detail::select;
-    const V g(gamma_), f = k.t * detail::pow_option(k.q, gamma_);
+    const V g = detail::constant<V>(gamma_), f = k.t * detail::pow_option(k.q, gamma_);
     const auto certain = k.q == V(0);
     const V sigma = select(k.s == V(0), V(0), V(k.s * k.exact_log_s));
     const V ratio = select(certain, V(0), V(sigma / k.q));
