@@ -26,13 +26,28 @@ struct Derivatives {
   S second = S(0);
 };
 
-/// What a call asks for: the outputs that are not `None` are written.
+/// What a call asks for: the sample weights (None: without) and the outputs
+/// that are not `None`, which are written. Built by name, from request() or
+/// request(weights) (detail/loss.hpp): request(w).with_gradient(g).
 template <class W, class G, class H, class U>
 struct Request {
   const W* weights;
   G* gradient;
   H* hessian;
   U* terms;  // the unreduced (weighted) terms
+
+  template <class X>
+  Request<W, X, H, U> with_gradient(X& g) const {
+    return {weights, &g, hessian, terms};
+  }
+  template <class X>
+  Request<W, G, X, U> with_hessian(X& h) const {
+    return {weights, gradient, &h, terms};
+  }
+  template <class X>
+  Request<W, G, H, X> with_terms(X& u) const {
+    return {weights, gradient, hessian, &u};
+  }
 };
 
 template <class G>
@@ -103,7 +118,7 @@ LOSSFN_FLATTEN unsigned breaks_rule(const S* x, Index first, Index end, const Ok
 
 /// Checks every coefficient against the loss's pred_ok / target_ok hooks,
 /// before anything is written: a bad value anywhere leaves every output as
-/// it was (SPEC: the caller's data is never modified). Values are checked as
+/// it was (the caller's data is never modified). Values are checked as
 /// the caller gave them, before conversion to the compute type (1 + 1e-12 in
 /// a double target is not a probability, although it rounds to 1.0f). A loss
 /// without rules (an empty pred_rule / target_rule) costs no pass.
@@ -245,13 +260,11 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     // terms, joined as (a0 + a1) + (a2 + a3): at most 5 roundings in each
     // lane's float sum of the step's 16 terms, widened to double once per
     // step. (Widening a float packet, two conversions and an extract, costs
-    // as many vector operations as MSE's arithmetic on 3 packets: once per 4
-    // packets it was a third of a 1K-float call, once per 16 the loop runs
-    // level with plain Eigen's float sum.) The step is two loops of 8, not
-    // one of 16, which g++ 12 left rolled (the accumulators on the stack,
-    // fused calls 40% slower), nor sixteen steps written out: g++ 12
-    // crashed in its fre pass on eight flattened copies of PoissonNLLLoss's
-    // double step.
+    // as many vector operations as MSE's arithmetic on 3 packets: once per
+    // 16 packets it is a small share of the loop.) The step is two loops of
+    // 8: a single loop of 16 is left rolled by g++ 12 (its accumulators then
+    // live on the stack), and sixteen steps written out make very large
+    // flattened functions for the losses with long formulas.
     if constexpr (Unrolled) {
       for (; k + 16 * W <= end; k += 16 * W) {
         V a[4];
