@@ -36,9 +36,11 @@ class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
 
   /// The label's term φ = −t·q^γ·log s and its derivatives in log s
   /// (detail/softmax_loss.hpp), with f = t·q^γ and σ = s·log s (0 where s is):
-  ///   ψ = −f·(1 − γ·σ/q),   χ = f·γ·((σ + 2s)/q − (γ − 1)·s·σ/q²),
+  ///   ψ = −f·(1 − γ·σ/q),   χ = t·γ·q^(γ−1)·(σ + 2s − (γ − 1)·s·σ/q),
   /// both 0 where q is 0 (the limit of a saturated term; for γ = 0 the
-  /// formulas are cross-entropy's, ψ = −t and χ = 0).
+  /// formulas are cross-entropy's, ψ = −t and χ = 0). σ/q tends to −1 as q
+  /// does: no power of q below γ − 1 is formed, so nothing overflows or
+  /// underflows before the result does.
   static constexpr bool reads_probability = true;
   template <int Order, class V>
   detail::SoftmaxTerm<V> term(const detail::SoftmaxClass<V>& k) const {
@@ -52,8 +54,10 @@ class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
     r.value = select(f == V(0), V(0), V(-f * k.exact_log_s));
     r.psi = -f * V(V(1) - g * ratio);
     r.chi = V(0);
-    if constexpr (Order >= 2)
-      r.chi = select(certain, V(0), V(f * g * V(V(V(sigma + V(2) * k.s) / k.q) - V(g - V(1)) * k.s * sigma / V(k.q * k.q))));
+    if constexpr (Order >= 2) {
+      const V inner = V(sigma + V(2) * k.s) - V(g - V(1)) * k.s * ratio;
+      r.chi = select(certain, V(0), V(k.t * g * detail::pow_option(k.q, gamma_ - 1) * inner));
+    }
     return r;
   }
 

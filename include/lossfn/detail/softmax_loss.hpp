@@ -6,9 +6,14 @@
 // gradient and the Hessian's diagonal.
 //
 // With ψ_c = s_c·∂φ_c/∂s_c and χ_c = s_c·∂ψ_c/∂s_c (0 for a class of target
-// weight 0), Ψ = Σ_c ψ_c, X = Σ_c χ_c, and ∂s_c/∂x_j = s_c·([c = j] − s_j):
+// weight 0), Ψ = Σ_c ψ_c, X = Σ_c χ_c, q_j = 1 − s_j and
+// ∂s_c/∂x_j = s_c·([c = j] − s_j):
 //   dl/dx_j   = ψ_j − s_j·Ψ
-//   d²l/dx_j² = −s_j·(1 − s_j)·Ψ + s_j²·X + χ_j·((1 − s_j) − s_j)
+//   d²l/dx_j² = s_j·(s_j·X − q_j·Ψ)                            (χ_j = ψ_j = 0)
+//             = q_j·(q_j·χ_j − s_j·ψ_j) + s_j·(s_j·(X − χ_j) − q_j·(Ψ − ψ_j))
+// the second form for a class of the target: its own terms, whose parts
+// χ_j·(q_j − s_j) + s_j²·χ_j would cancel where s_j is near 1, are
+// gathered as q_j²·χ_j.
 // With a class index y and no smoothing only class y has a target weight:
 // every other column's gradient is s_j·(−Ψ), one multiplier per row on the
 // row's exponentials, and column y gains ψ_y.
@@ -163,9 +168,13 @@ typename Row::Scalar SoftmaxLoss<Derived, Targets>::row(const Row& r) const {
       return t == S(0) ? SoftmaxTerm<S>{S(0), S(0), S(0)} : class_term<Order>(lse, c, r.x(c), t);
     };
     auto hessian = [&](Index c, S s, S q) {
-      S h = S(-Psi * s) * q + S(X * s) * s;
-      if (Row::probabilities || smoothing_ > 0 || c == r.label()) h += own(c).chi * S(q - s);
-      r.hessian(c, h);
+      if (Row::probabilities || smoothing_ > 0 || c == r.label()) {
+        const SoftmaxTerm<S> k = own(c);
+        if (k.psi != S(0) || k.chi != S(0))
+          return r.hessian(c, S(q * S(S(q * k.chi) - S(s * k.psi))) +
+                                  S(s * S(S(s * S(X - k.chi)) - S(q * S(Psi - k.psi)))));
+      }
+      r.hessian(c, S(S(-Psi * s) * q) + S(S(X * s) * s));
     };
     if (e) {
       const S inv = S(1) / (S(1) + lse.rest);
@@ -221,8 +230,9 @@ bool SoftmaxLoss<Derived, Targets>::lanes(Lanes& l) const {
         const V column(static_cast<S>(c));
         const V s = e * inv;
         const V q = select(sm.argmax == column, V(sm.rest * inv), V(V(1) - s));
-        const V h = V(V(-term.psi * s) * q) + V(V(term.chi * s) * s);
-        l.hessian(c, scale * select(column == y, V(h + term.chi * V(q - s)), h));
+        const V other = V(V(-term.psi * s) * q) + V(V(term.chi * s) * s);
+        const V label = q * V(V(q * term.chi) - V(s * term.psi));
+        l.hessian(c, scale * select(column == y, label, other));
       }
     };
     lanes_softmax_gradient(l, sm, V(V(scale * -term.psi) * inv), V(scale * term.psi), true, hessian);
