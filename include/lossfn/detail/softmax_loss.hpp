@@ -37,7 +37,7 @@ struct SoftmaxClass {
   V log_s;  ///< log s_c = (x_c − max) − log Σ_k e^{x_k − max}, rounded as PyTorch's log_softmax
   // Read only by a loss with `reads_probability` (the driver computes them only then):
   V exact_log_s;  ///< log s_c to full precision also where s_c is near 1 (−log1p(Σ_{k≠c} e_k/e_c))
-  V s;            ///< s_c = exp(exact_log_s)
+  V s;            ///< s_c
   V q;            ///< 1 − s_c to full precision: Σ_{k≠c} s_k where c holds the largest logit
 };
 
@@ -208,17 +208,18 @@ bool SoftmaxLoss<Derived, Targets>::lanes(Lanes& l) const {
   using S = typename Lanes::Scalar;
   using V = typename Lanes::V;
   constexpr int Order = Lanes::order;
-  constexpr bool argmax = Order >= 2 || Derived::reads_probability;
   LaneSoftmax<V> sm;
-  if (!lanes_softmax<argmax>(l, sm)) return false;
+  if (!lanes_softmax<Order >= 2>(l, sm)) return false;  // (argmax: the Hessian's)
   const V y = l.y(), inv = V(1) / (V(1) + sm.rest);
   SoftmaxClass<V> k;
   k.t = this->lane_class_weights(l);
   k.log_s = V(sm.x_y - sm.max) - log(V(V(1) + sm.rest));
   if constexpr (Derived::reads_probability) {
-    const auto y_is_max = sm.argmax == y;
+    // Where x_y is the maximum (the first or a tied one), Σ_{c≠y} e_c is
+    // rest: the shares of the others give 1 − s_y and log s_y whole.
+    const auto y_is_max = sm.x_y == sm.max;
     k.exact_log_s = select(y_is_max, V(-log1p(sm.rest)), k.log_s);
-    k.s = exp(k.exact_log_s);
+    k.s = select(y_is_max, inv, V(exp(k.log_s)));
     k.q = select(y_is_max, V(sm.rest * inv), V(V(1) - k.s));
   }
   const SoftmaxTerm<V> term = self().template term<Order>(k);
