@@ -167,22 +167,42 @@ typename Row::Scalar SoftmaxLoss<Derived, Targets>::row(const Row& r) const {
       const S t = target_weight(r, c);
       return t == S(0) ? SoftmaxTerm<S>{S(0), S(0), S(0)} : class_term<Order>(lse, c, r.x(c), t);
     };
+    // d²l/dx_c² of a class outside the target (its own χ_c = ψ_c = 0), and
+    // of one in it.
+    auto other_hessian = [&](S s, S q) {
+      return X == S(0) ? S(S(-Psi * s) * q) : S(S(S(-Psi * s) * q) + S(S(X * s) * s));
+    };
+    auto target_hessian = [&](Index c, S s, S q) {
+      const SoftmaxTerm<S> k = own(c);
+      return S(q * S(S(q * k.chi) - S(s * k.psi))) + S(s * S(S(s * S(X - k.chi)) - S(q * S(Psi - k.psi))));
+    };
     auto hessian = [&](Index c, S s, S q) {
-      if (Row::probabilities || smoothing_ > 0 || c == r.label()) {
-        const SoftmaxTerm<S> k = own(c);
-        if (k.psi != S(0) || k.chi != S(0))
-          return r.hessian(c, S(q * S(S(q * k.chi) - S(s * k.psi))) +
-                                  S(s * S(S(s * S(X - k.chi)) - S(q * S(Psi - k.psi)))));
-      }
-      r.hessian(c, S(S(-Psi * s) * q) + S(S(X * s) * s));
+      const bool target = Row::probabilities || smoothing_ > 0 || c == r.label();
+      r.hessian(c, target && target_weight(r, c) != S(0) ? target_hessian(c, s, q) : other_hessian(s, q));
     };
     if (e) {
+      // Every column as one outside the target (a loop of products, X = 0
+      // hoisted), then the target's columns again with their own terms.
       const S inv = S(1) / (S(1) + lse.rest);
-      if constexpr (Order >= 2)
-        for (Index c = 0; c < C; ++c) {
-          const S s = e[c] * inv;
-          hessian(c, s, c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s));
+      if constexpr (Order >= 2) {
+        auto share = [&](Index c) { return e[c] * inv; };
+        auto complement = [&](Index c, S s) { return c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s); };
+        const S a = -Psi;
+        if (X == S(0)) {
+          for (Index c = 0; c < C; ++c) {
+            const S s = share(c);
+            r.hessian(c, S(a * s) * complement(c, s));
+          }
+        } else {
+          for (Index c = 0; c < C; ++c) {
+            const S s = share(c);
+            r.hessian(c, S(S(a * s) * complement(c, s)) + S(S(X * s) * s));
+          }
         }
+        for_each_target(r, [&](Index c, S t) {
+          if (t != S(0)) r.hessian(c, target_hessian(c, share(c), complement(c, share(c))));
+        });
+      }
       scale_run(e, C, S(r.scale() * -Psi * inv));
       for_each_target(r, [&](Index c, S t) {
         if (t != S(0)) e[c] += r.scale() * own(c).psi;
@@ -231,9 +251,10 @@ bool SoftmaxLoss<Derived, Targets>::lanes(Lanes& l) const {
         const V column(static_cast<S>(c));
         const V s = e * inv;
         const V q = select(sm.argmax == column, V(sm.rest * inv), V(V(1) - s));
-        const V other = V(V(-term.psi * s) * q) + V(V(term.chi * s) * s);
-        const V label = q * V(V(q * term.chi) - V(s * term.psi));
-        l.hessian(c, scale * select(column == y, label, other));
+        // s·(s·χ − q·ψ) outside the label, q·(q·χ − s·ψ) at it: one form.
+        const auto is_y = column == y;
+        const V a = select(is_y, q, s), b = select(is_y, s, q);
+        l.hessian(c, scale * V(a * V(V(a * term.chi) - V(b * term.psi))));
       }
     };
     lanes_softmax_gradient(l, sm, V(V(scale * -term.psi) * inv), V(scale * term.psi), true, hessian);
