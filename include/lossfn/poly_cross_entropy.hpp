@@ -32,7 +32,8 @@ class PolyCrossEntropy : public detail::SoftmaxLoss<PolyCrossEntropy, true> {
 
   /// ε: finite, ≥ −1 (where the term −log s + ε·(1 − s) still decreases in s).
   PolyCrossEntropy& epsilon(double e) {
-    if (!(e >= -1) || !std::isfinite(e)) detail::fail_option(name, "epsilon", e, "is not a finite number >= -1");
+    if (!(e >= -1) || !std::isfinite(e))
+      detail::fail_option(name, "epsilon", e, "is not a finite number >= -1");
     epsilon_ = e;
     return *this;
   }
@@ -40,9 +41,10 @@ class PolyCrossEntropy : public detail::SoftmaxLoss<PolyCrossEntropy, true> {
 
   void check_shape(Eigen::Index rows, Eigen::Index cols) const {
     if (cols == 1)
-      detail::fail(std::string(name) +
-                   ": pred has 1 column, and the loss of one class is identically 0; for two classes "
-                   "in one column use BinaryCrossEntropyWithLogits");
+      detail::fail(
+          std::string(name) +
+          ": pred has 1 column, and the loss of one class is identically 0; for two classes "
+          "in one column use BinaryCrossEntropyWithLogits");
     SoftmaxLoss::check_shape(rows, cols);
   }
 

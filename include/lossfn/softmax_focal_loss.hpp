@@ -18,9 +18,9 @@ namespace lossfn {
 /// with r_c = (dq/dx_c)/q: −s_y for c = y, s_y·s_c/q otherwise. log s_y is
 /// computed in log space and q, where y holds the largest logit, as the sum of
 /// the other classes' shares, so neither loses precision when s_y is near 0
-/// or 1; where q is exactly 0 the term and derivatives are their limit, 0. mean divides by Σ α_y over the samples not ignored.
-/// Options: gamma (2, ≥ 0), class_weights as α (none), ignore_index (none),
-/// reduction (mean). gamma 0 is SoftmaxCrossEntropy.
+/// or 1; where q is exactly 0 the term and derivatives are their limit, 0. mean divides by Σ α_y
+/// over the samples not ignored. Options: gamma (2, ≥ 0), class_weights as α (none), ignore_index
+/// (none), reduction (mean). gamma 0 is SoftmaxCrossEntropy.
 class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
  public:
   static constexpr const char* name = "SoftmaxFocalLoss";
@@ -28,7 +28,8 @@ class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
                         convex = false;
 
   SoftmaxFocalLoss& gamma(double g) {
-    if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
+    if (!(g >= 0) || !std::isfinite(g))
+      detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
     gamma_ = g;
     return *this;
   }

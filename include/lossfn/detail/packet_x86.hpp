@@ -37,7 +37,9 @@ struct KMaskFloat {
   static __mmask16 cmp(const __m512& a, const __m512& b) {
     return _mm512_cmp_ps_mask(a, b, Predicate);
   }
-  static __m512 blend(__mmask16 m, const __m512& a, const __m512& b) { return _mm512_mask_blend_ps(m, a, b); }
+  static __m512 blend(__mmask16 m, const __m512& a, const __m512& b) {
+    return _mm512_mask_blend_ps(m, a, b);
+  }
 };
 struct KMaskDouble {
   using Packet = __m512d;
@@ -47,7 +49,9 @@ struct KMaskDouble {
   static __mmask8 cmp(const __m512d& a, const __m512d& b) {
     return _mm512_cmp_pd_mask(a, b, Predicate);
   }
-  static __m512d blend(__mmask8 m, const __m512d& a, const __m512d& b) { return _mm512_mask_blend_pd(m, a, b); }
+  static __m512d blend(__mmask8 m, const __m512d& a, const __m512d& b) {
+    return _mm512_mask_blend_pd(m, a, b);
+  }
 };
 template <>
 struct MaskOps<float> : KMaskOps<KMaskFloat> {};
@@ -134,7 +138,8 @@ struct LaneSums {
   void widen_add([[maybe_unused]] const P& p) {
 #if defined(EIGEN_VECTORIZE_AVX512)
     lo += Vec<double>(_mm512_cvtps_pd(_mm512_castps512_ps256(p)));
-    hi += Vec<double>(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1))));
+    hi += Vec<double>(
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(p), 1))));
 #elif defined(EIGEN_VECTORIZE_AVX)
     lo += Vec<double>(_mm256_cvtps_pd(_mm256_castps256_ps128(p)));
     hi += Vec<double>(_mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));

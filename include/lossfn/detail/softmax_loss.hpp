@@ -123,8 +123,8 @@ void SoftmaxLoss<Derived, Targets>::for_each_target(const Row& r, F&& f) const {
 /// The formula of class c (logit x, target weight t) of one row.
 template <class Derived, bool Targets>
 template <int Order, class S>
-SoftmaxTerm<S> SoftmaxLoss<Derived, Targets>::class_term(const LogSumExp<S>& lse, Index c, const S& x,
-                                                         const S& t) const {
+SoftmaxTerm<S> SoftmaxLoss<Derived, Targets>::class_term(const LogSumExp<S>& lse, Index c,
+                                                         const S& x, const S& t) const {
   SoftmaxClass<S> k{t, lse.log_softmax(x), S(0), S(0), S(0)};
   if constexpr (Derived::reads_probability) {
     using std::exp;
@@ -174,11 +174,13 @@ typename Row::Scalar SoftmaxLoss<Derived, Targets>::row(const Row& r) const {
     };
     auto target_hessian = [&](Index c, S s, S q) {
       const SoftmaxTerm<S> k = own(c);
-      return S(q * S(S(q * k.chi) - S(s * k.psi))) + S(s * S(S(s * S(X - k.chi)) - S(q * S(Psi - k.psi))));
+      return S(q * S(S(q * k.chi) - S(s * k.psi))) +
+             S(s * S(S(s * S(X - k.chi)) - S(q * S(Psi - k.psi))));
     };
     auto hessian = [&](Index c, S s, S q) {
       const bool target = Row::probabilities || smoothing_ > 0 || c == r.label();
-      r.hessian(c, target && target_weight(r, c) != S(0) ? target_hessian(c, s, q) : other_hessian(s, q));
+      r.hessian(
+          c, target && target_weight(r, c) != S(0) ? target_hessian(c, s, q) : other_hessian(s, q));
     };
     if (e) {
       // Every column as one outside the target (a loop of products, X = 0
@@ -186,7 +188,9 @@ typename Row::Scalar SoftmaxLoss<Derived, Targets>::row(const Row& r) const {
       const S inv = S(1) / (S(1) + lse.rest);
       if constexpr (Order >= 2) {
         auto share = [&](Index c) { return e[c] * inv; };
-        auto complement = [&](Index c, S s) { return c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s); };
+        auto complement = [&](Index c, S s) {
+          return c == lse.argmax ? S(lse.rest * inv) : S(S(1) - s);
+        };
         const S a = -Psi;
         if (X == S(0)) {
           for (Index c = 0; c < C; ++c) {
@@ -257,7 +261,8 @@ bool SoftmaxLoss<Derived, Targets>::lanes(Lanes& l) const {
         l.hessian(c, scale * V(a * V(V(a * term.chi) - V(b * term.psi))));
       }
     };
-    lanes_softmax_gradient(l, sm, V(V(scale * -term.psi) * inv), V(scale * term.psi), true, hessian);
+    lanes_softmax_gradient(l, sm, V(V(scale * -term.psi) * inv), V(scale * term.psi), true,
+                           hessian);
   }
   return true;
 }

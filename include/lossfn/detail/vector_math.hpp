@@ -154,7 +154,6 @@ inline Vec<S> pow_option(const Vec<S>& base, double exponent) {
   return exp(Vec<S>(Vec<S>(exponent) * log(base)));
 }
 
-
 template <class S, int K>
 inline Wide<S, K> exp(const Wide<S, K>& x) {
   return Wide<S, K>::each([&](int k) { return exp(x.v[k]); });
