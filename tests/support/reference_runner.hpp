@@ -196,7 +196,7 @@ const char* type_name() {
 inline bool index_target(const Case& c) {
   static const std::vector<std::string> index_losses = {
       "NegativeLogLikelihood", "MultiClassHinge", "SoftmaxFocalLoss", "SoftmaxCrossEntropy",
-      "CategoricalCrossEntropy", "ZeroOneLoss"};
+      "PolyCrossEntropy", "CategoricalCrossEntropy", "ZeroOneLoss"};
   const bool family = std::find(index_losses.begin(), index_losses.end(), c.loss) !=
                       index_losses.end();
   if (!family || c.target.cols != 1 || !c.target_is_integer) return false;
