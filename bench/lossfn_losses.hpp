@@ -171,6 +171,7 @@ void register_rowwise_losses() {
   register_rowwise<S>("NegativeLogLikelihood", NegativeLogLikelihood(),
                       RowKind::log_probabilities);
   register_rowwise<S>("SoftmaxFocalLoss", SoftmaxFocalLoss(), RowKind::logits);
+  register_rowwise<S>("PolyCrossEntropy", PolyCrossEntropy(), RowKind::logits);
   register_rowwise<S>("MultiClassHinge", MultiClassHinge(), RowKind::logits);
   register_rowwise<S>("CategoricalCrossEntropy", CategoricalCrossEntropy(),
                       RowKind::probabilities);

@@ -27,7 +27,7 @@ import sys
 
 TRANSCENDENTAL = {
     "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "SigmoidFocalLoss", "LogCoshLoss",
-    "PoissonNLLLoss", "KLDivergence", "SoftmaxCrossEntropy", "SoftmaxFocalLoss",
+    "PoissonNLLLoss", "KLDivergence", "SoftmaxCrossEntropy", "SoftmaxFocalLoss", "PolyCrossEntropy",
     "CategoricalCrossEntropy",
 }
 MEMORY_FLOOR = {

@@ -113,11 +113,16 @@ bool close(const ColMat<S>& a, const ColMat<S>& b, double tol, double floor) {
   return true;
 }
 
+/// The rows of a panel of Loss's lanes (rows of more than 64 classes of a
+/// column-major pred).
+template <class Loss, class S>
+constexpr Index loss_panel_rows = Loss::panel_packets * lossfn::detail::Vec<S>::size;
+
 /// Whether a column-major pred of this shape goes through panels (rows of
 /// more than 64 classes of a softmax loss, at least one panel of rows).
 template <class Loss, class S>
 bool panels(const ColMat<S>& x) {
-  return x.cols() > 64 && x.rows() >= lossfn::detail::loss_panel_rows<Loss, S>;
+  return x.cols() > 64 && x.rows() >= loss_panel_rows<Loss, S>;
 }
 
 /// Runs f(pred) over row-major, column-major, strided Map and transposed
@@ -579,10 +584,10 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
           CHECK(g.row(2 * P).array().isFinite().all());
           // The rows of row 10's panel (the softmax losses' panels: 4
           // packets) took the row path: the row-major bits.
-          const Index panel = lossfn::detail::loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>,
+          const Index panel = loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>,
                       start = 10 / panel * panel;
-          static_assert(lossfn::detail::loss_panel_rows<lossfn::SoftmaxFocalLoss, S> ==
-                        lossfn::detail::loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>);
+          static_assert(loss_panel_rows<lossfn::SoftmaxFocalLoss, S> ==
+                        loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>);
           CHECK(same_bits(ColMat<S>(g.middleRows(start, panel)), ColMat<S>(expected.middleRows(start, panel))));
         } else {
           CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));

@@ -492,6 +492,7 @@ TEST_CASE("class weights must be finite and non-negative", "[errors]") {
   check(lossfn::NegativeLogLikelihood());
   check(lossfn::MultiClassHinge());
   check(lossfn::SoftmaxFocalLoss());
+  check(lossfn::PolyCrossEntropy());
 }
 
 TEST_CASE("options out of range are rejected at once, and the option keeps its value", "[errors]") {
@@ -528,6 +529,19 @@ TEST_CASE("options out of range are rejected at once, and the option keeps its v
             "SoftmaxFocalLoss: option gamma = " + lossfn::detail::to_text(bad) +
                 " is not a finite number >= 0");
     CHECK(focal.gamma() == 2.0);
+  }
+  {
+    lossfn::PolyCrossEntropy poly;
+    for (double bad : {-1.0000001, -2.0, qnan, inf, -inf})
+      CHECK(error_of([&] { poly.epsilon(bad); }) ==
+            "PolyCrossEntropy: option epsilon = " + lossfn::detail::to_text(bad) +
+                " is not a finite number >= -1");
+    CHECK(poly.epsilon() == 2.0);
+    CHECK_NOTHROW(poly.epsilon(-1));
+    for (double bad : {-0.1, 1.0, qnan})
+      CHECK(error_of([&] { poly.label_smoothing(bad); }) ==
+            "PolyCrossEntropy: option label_smoothing = " + lossfn::detail::to_text(bad) +
+                " is outside [0, 1)");
   }
   for (double bad : {qnan, inf, -inf}) {
     lossfn::Hinge hinge;
@@ -596,6 +610,20 @@ TEST_CASE("out-arguments of the wrong fixed shape are rejected, untouched", "[er
   check(lossfn::NegativeLogLikelihood(), p, classes(4, 2));
   check(lossfn::MultiClassHinge(), p, classes(4, 2));
   check(lossfn::SoftmaxFocalLoss(), p, classes(4, 2));
+  check(lossfn::PolyCrossEntropy(), p, classes(4, 2));
+  check(lossfn::PolyCrossEntropy(), p, Mat::Constant(4, 2, 0.5));
+}
+
+TEST_CASE("PolyCrossEntropy rejects a pred of one column, naming the binary loss", "[errors]") {
+  const Mat p = Mat::Constant(3, 1, 0.5);
+  const std::string message =
+      "PolyCrossEntropy: pred has 1 column, and the loss of one class is identically 0; for two "
+      "classes in one column use BinaryCrossEntropyWithLogits";
+  CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, classes(3, 1)); }) == message);
+  CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, Mat::Constant(3, 1, 1.0)); }) == message);
+  Mat g = Mat::Constant(3, 1, 7.0);
+  CHECK(error_of([&] { lossfn::PolyCrossEntropy().value_and_gradient(p, classes(3, 1), g); }) == message);
+  CHECK((g.array() == 7.0).all());
 }
 
 TEST_CASE("a valid call after a rejected one works (no state left behind)", "[errors]") {

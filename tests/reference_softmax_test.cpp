@@ -16,3 +16,7 @@ TEST_CASE("SoftmaxCrossEntropy matches PyTorch's cross_entropy", "[reference][mu
 TEST_CASE("SoftmaxFocalLoss matches -alpha_y (1-s_y)^gamma log s_y", "[reference][multiclass]") {
   reference::check_reference_cases<lossfn::SoftmaxFocalLoss>("SoftmaxFocalLoss");
 }
+
+TEST_CASE("PolyCrossEntropy matches Poly-1 (mpmath; optax's formula)", "[reference][multiclass]") {
+  reference::check_reference_cases<lossfn::PolyCrossEntropy>("PolyCrossEntropy");
+}

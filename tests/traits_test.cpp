@@ -56,6 +56,8 @@ static_assert(matches<lossfn::NegativeLogLikelihood>({true, true, true, true, tr
 static_assert(matches<lossfn::CategoricalCrossEntropy>({true, true, true, true, true}));
 static_assert(matches<lossfn::MultiClassHinge>({true, true, false, true, true}));
 static_assert(matches<lossfn::SoftmaxFocalLoss>({true, true, true, false, true}));
+// ε·(1 − s_y) is a sigmoid's tail in each logit gap: not convex for ε > 0.
+static_assert(matches<lossfn::PolyCrossEntropy>({true, true, true, false, true}));
 static_assert(matches<lossfn::KLDivergence>({true, true, true, true, false}));
 static_assert(matches<lossfn::PoissonNLLLoss>({true, true, true, true, false}));
 
@@ -115,7 +117,7 @@ std::vector<bool> row_of() {
   X(SmoothL1Loss) X(LogCoshLoss) X(QuantileLoss) X(BinaryCrossEntropy)                     \
   X(BinaryCrossEntropyWithLogits) X(Hinge) X(SquaredHinge) X(SigmoidFocalLoss)             \
   X(ZeroOneLoss) X(SoftmaxCrossEntropy) X(NegativeLogLikelihood) X(CategoricalCrossEntropy) \
-  X(MultiClassHinge) X(SoftmaxFocalLoss) X(KLDivergence) X(PoissonNLLLoss)
+  X(MultiClassHinge) X(SoftmaxFocalLoss) X(KLDivergence) X(PoissonNLLLoss) X(PolyCrossEntropy)
 
 }  // namespace
 
@@ -124,7 +126,7 @@ TEST_CASE("a generic function constrained on traits instantiates for every loss"
 #define LOSSFN_STEP(L) used[#L] = step_kind<lossfn::L>();
   LOSSFN_EVERY_LOSS(LOSSFN_STEP)
 #undef LOSSFN_STEP
-  CHECK(used.size() == 20);
+  CHECK(used.size() == 21);
   for (const auto& [loss, entry] : used) {
     INFO(loss);
     CHECK(entry == (loss == "ZeroOneLoss" ? "value" : "value_gradient_hessian"));
@@ -153,7 +155,7 @@ TEST_CASE("the traits table of docs/api.md matches the code", "[traits][docs]") 
     for (size_t i = 1; i <= 5; ++i) row.push_back(cells[i].find("✓") != std::string::npos);
     table[name] = row;
   }
-  CHECK(table.size() == 20);
+  CHECK(table.size() == 21);
 #define LOSSFN_ROW(L)                  \
   {                                    \
     INFO(#L);                          \

@@ -69,10 +69,15 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
     return static_cast<S>(pos_weight_->size() == 1 ? (*pos_weight_)[0] : (*pos_weight_)[static_cast<size_t>(j)]);
   }
 
+  /// The formula's transcendental input, e^{−|x|} (detail/elementwise.hpp).
+  template <class S>
+  S transcendentals(const S& x, const S&) const {
+    return detail::exp_minus_abs(x);
+  }
   template <int Order, class S>
-  detail::Derivatives<S> evaluate(const S& x, const S& t, const S& pw) const {
+  detail::Derivatives<S> evaluate(const S& x, const S& t, const S& pw, const S& e) const {
     using detail::select;
-    const detail::Logistic<S> f = detail::logistic(x);  // softplus(±x), σ(±x)
+    const detail::Logistic<S> f = detail::logistic(x, e);  // softplus(±x), σ(±x)
     // Each product is 0 where its weight is 0, even against an infinite
     // softplus; a NaN x still propagates when both weights are 0 (pos_weight 0, t = 1).
     const S positive = pw * t, negative = S(1) - t;

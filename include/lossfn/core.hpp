@@ -10,7 +10,7 @@ LOSSFN_WARNINGS_OFF
 
 namespace lossfn {
 
-/// How the per-term losses become one number (SPEC section 2).
+/// How the per-term losses become one number.
 ///  - mean: Σ w·l / Σ w·c over the terms counted (PyTorch's reduction='mean');
 ///          0, with a zero gradient, when that total weight is 0.
 ///  - sum:  Σ w·l (PyTorch's reduction='sum').

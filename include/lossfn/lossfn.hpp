@@ -18,6 +18,7 @@
 #include "multi_class_hinge.hpp"
 #include "negative_log_likelihood.hpp"
 #include "poisson_nll_loss.hpp"
+#include "poly_cross_entropy.hpp"
 #include "quantile_loss.hpp"
 #include "root_mean_squared_error.hpp"
 #include "sigmoid_focal_loss.hpp"

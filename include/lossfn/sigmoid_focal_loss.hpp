@@ -47,11 +47,16 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   }
   double gamma() const { return gamma_; }
 
+  /// The formula's transcendental input, e^{−|x|} (detail/elementwise.hpp).
+  template <class S>
+  S transcendentals(const S& x, const S&) const {
+    return detail::exp_minus_abs(x);
+  }
   template <int Order, class S>
-  detail::Derivatives<S> evaluate(const S& x, const S& t) const {
+  detail::Derivatives<S> evaluate(const S& x, const S& t, const S& e) const {
     using detail::select;
     const S g = static_cast<S>(gamma_);
-    const detail::Logistic<S> f = detail::logistic(x);  // softplus(±x), σ(±x)
+    const detail::Logistic<S> f = detail::logistic(x, e);  // softplus(±x), σ(±x)
     const S p = f.sigmoid, p_neg = f.sigmoid_neg;
     const S u = t * p_neg + (S(1) - t) * p;
     const S ce = select(t == S(0), S(0), S(t * f.softplus_neg)) +

@@ -66,19 +66,12 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
                         convex = false, row_wise = false;
 
   /// The terms before reduction: pred's shape (binary) or N x 1 (multi-class).
-  template <class P, class T>
-  Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> unreduced(
-      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
-    Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> u;
-    run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
-    return u;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> unreduced(
       const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
-      const Weights<W>& w) const {
+      const Weights<W>&... w) const {
     Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, Eigen::Dynamic> u;
-    run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    call<0>(pred, target, detail::request(w...).with_terms(u));
     return u;
   }
 

@@ -302,6 +302,15 @@ void for_each_setup(F&& f) {
     f("SoftmaxFocalLoss gamma 0", SFL().gamma(0), r.uniform(R, C, -3, 3), y);
     f("SoftmaxFocalLoss gamma 0.5, class_weights, ignore_index -100",
       SFL().gamma(0.5).class_weights(cw).ignore_index(-100), r.uniform(R, C, -3, 3), y_ignored);
+    using Poly = lossfn::PolyCrossEntropy;
+    f("PolyCrossEntropy", Poly(), r.uniform(R, C, -3, 3), y);
+    f("PolyCrossEntropy epsilon -1", Poly().epsilon(-1), r.uniform(R, C, -3, 3), y);
+    f("PolyCrossEntropy probabilities, epsilon 0.5", Poly().epsilon(0.5), r.uniform(R, C, -3, 3), soft);
+    f("PolyCrossEntropy class_weights, smoothing 0.2, ignore_index -100",
+      Poly().class_weights(cw).label_smoothing(0.2).ignore_index(-100), r.uniform(R, C, -3, 3),
+      y_ignored);
+    f("PolyCrossEntropy probabilities, class_weights, smoothing 0.3, epsilon 5",
+      Poly().class_weights(cw).label_smoothing(0.3).epsilon(5), r.uniform(R, C, -3, 3), soft);
   }
 }
 

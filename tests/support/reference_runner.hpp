@@ -40,6 +40,7 @@ LOSSFN_TEST_HAS(log_target, true)
 LOSSFN_TEST_HAS(log_input, true)
 LOSSFN_TEST_HAS(full, true)
 LOSSFN_TEST_HAS(eps, 0.1)
+LOSSFN_TEST_HAS(epsilon, 0.1)
 #undef LOSSFN_TEST_HAS
 
 template <class L, class = void>
@@ -78,6 +79,7 @@ Loss configure(const Case& c) {
   LOSSFN_TEST_OPTION(quantile, loss.quantile(c.number("quantile")))
   LOSSFN_TEST_OPTION(log_target, loss.log_target(c.number("log_target") != 0))
   LOSSFN_TEST_OPTION(log_input, loss.log_input(c.number("log_input") != 0))
+  LOSSFN_TEST_OPTION(epsilon, loss.epsilon(c.number("epsilon")))
   LOSSFN_TEST_OPTION(full, loss.full(c.number("full") != 0))
   LOSSFN_TEST_OPTION(eps, loss.eps(c.number("eps")))
 #undef LOSSFN_TEST_OPTION
@@ -194,7 +196,7 @@ const char* type_name() {
 inline bool index_target(const Case& c) {
   static const std::vector<std::string> index_losses = {
       "NegativeLogLikelihood", "MultiClassHinge", "SoftmaxFocalLoss", "SoftmaxCrossEntropy",
-      "CategoricalCrossEntropy", "ZeroOneLoss"};
+      "PolyCrossEntropy", "CategoricalCrossEntropy", "ZeroOneLoss"};
   const bool family = std::find(index_losses.begin(), index_losses.end(), c.loss) !=
                       index_losses.end();
   if (!family || c.target.cols != 1 || !c.target_is_integer) return false;
@@ -420,15 +422,16 @@ bool results_fit(const Case& c) {
   return true;
 }
 
-/// Every case of `loss_name` in the reference files (cases.txt: the
-/// first twelve losses; cases_extended.txt: the others, sample weights, Hessians): in
+/// Every case of `loss_name` in the reference files (cases.txt: PyTorch's
+/// losses; cases_extended.txt: more losses, sample weights, Hessians;
+/// cases_poly.txt: PolyCrossEntropy, tests/tools/poly_reference.py): in
 /// double, and in float where the inputs are floats and the expected results
 /// fit in float (results_fit). One call per loss in the whole suite, so that
 /// each loss's checks are instantiated once.
 template <class Loss>
 void check_reference_cases(const std::string& loss_name) {
   size_t count = 0;
-  for (const char* file : {"cases.txt", "cases_extended.txt"}) {
+  for (const char* file : {"cases.txt", "cases_extended.txt", "cases_poly.txt"}) {
     for (const Case& c : cases_of(file, loss_name)) {
       ++count;
       check_case<Loss, double>(c);

@@ -27,15 +27,9 @@ struct is_half : std::bool_constant<std::is_same_v<S, Eigen::half> ||
                                     std::is_same_v<S, Eigen::bfloat16>> {};
 
 /// The type the terms are computed in: the prediction's, except float for the
-/// 16-bit types (SPEC: half precision predictions, float accumulation).
+/// 16-bit types: half-precision predictions, computed in float.
 template <class S>
 using compute_t = std::conditional_t<is_half<S>::value, float, S>;
-
-/// The type sums are accumulated in. Values and gradients are computed in
-/// compute_t; only the running sums are wider, so that a float mean over
-/// millions of terms keeps float's precision.
-template <class S>
-using accumulate_t = double;
 
 /// x's data if coefficient (i, j) sits at data[i·cols + j] (row_major) or
 /// data[j·rows + i] (column-major order): one contiguous run in that order,
@@ -222,8 +216,7 @@ class SampleWeights<None> {
   S operator()(Index, Index) const {
     return S(1);
   }
-  double total(Index) const { return 0; }  // unused: callers count terms instead
-  static constexpr bool present = false;
+  double total(Index) const { return 0; }  // (callers count terms instead)
 };
 
 template <class W>

@@ -18,14 +18,12 @@
 
 /// On the drivers' SIMD loops: inline every call they make (the loss's
 /// evaluate, the packet math, the driver's own lambdas) whatever the
-/// compiler's inlining budget. Without it, g++ -O3 inlined them in a small
-/// program but called the per-packet step out of line in the benchmark's
-/// larger translation units (MSE fused 0.18 -> 0.38 ns/element). Only in
-/// optimized builds (__OPTIMIZE__): at -O0 (debug, sanitizer and fuzz
-/// builds) inlining buys nothing, and flattening every loss into every
-/// driver loop only made those builds bigger: clang++-14 -O0 with ASan and
-/// UBSan, fuzz_rowwise 259 -> 229 s and 15.1 -> 14.1 GB, a suite file
-/// 15.1 -> 13.7 s. (The arithmetic is the same: at -O0 neither compiler
+/// compiler's inlining budget: in a large translation unit g++ may
+/// otherwise call the per-packet step out of line, which doubles a cheap
+/// loss's time. Only in optimized builds (__OPTIMIZE__): at -O0 (debug,
+/// sanitizer and fuzz builds) inlining buys nothing, and flattening every
+/// loss into every driver loop only makes those builds bigger and slower
+/// to compile. (The arithmetic is the same: at -O0 neither compiler
 /// contracts across the statements that inlining would bring together.)
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE__)
 #define LOSSFN_FLATTEN __attribute__((flatten))

@@ -26,13 +26,28 @@ struct Derivatives {
   S second = S(0);
 };
 
-/// What a call asks for: the outputs that are not `None` are written.
+/// What a call asks for: the sample weights (None: without) and the outputs
+/// that are not `None`, which are written. Built by name, from request() or
+/// request(weights) (detail/loss.hpp): request(w).with_gradient(g).
 template <class W, class G, class H, class U>
 struct Request {
   const W* weights;
   G* gradient;
   H* hessian;
   U* terms;  // the unreduced (weighted) terms
+
+  template <class X>
+  Request<W, X, H, U> with_gradient(X& g) const {
+    return {weights, &g, hessian, terms};
+  }
+  template <class X>
+  Request<W, G, X, U> with_hessian(X& h) const {
+    return {weights, gradient, &h, terms};
+  }
+  template <class X>
+  Request<W, G, H, X> with_terms(X& u) const {
+    return {weights, gradient, hessian, &u};
+  }
 };
 
 template <class G>
@@ -103,7 +118,7 @@ LOSSFN_FLATTEN unsigned breaks_rule(const S* x, Index first, Index end, const Ok
 
 /// Checks every coefficient against the loss's pred_ok / target_ok hooks,
 /// before anything is written: a bad value anywhere leaves every output as
-/// it was (SPEC: the caller's data is never modified). Values are checked as
+/// it was (the caller's data is never modified). Values are checked as
 /// the caller gave them, before conversion to the compute type (1 + 1e-12 in
 /// a double target is not a probability, although it rounds to 1.0f). A loss
 /// without rules (an empty pred_rule / target_rule) costs no pass.
@@ -155,11 +170,31 @@ void check_values(const Loss& loss, const Input<P>& pred, const Input<T>& target
   }
 }
 
-/// The loss's derivatives at (p, t), with its per-column parameter if it has one.
+/// Whether a loss names the transcendental inputs of its formula: a member
+/// `transcendentals(p, t)` (for instance e^{−|x|} of a loss on logits) whose
+/// result the driver passes to evaluate as its last argument. The driver
+/// computes them, so it may compute a block of them ahead of the rest (one
+/// vector-maths pass); evaluate then holds no exp or log of its own for them.
+template <class Loss, class X, class = void>
+struct has_transcendentals : std::false_type {};
+template <class Loss, class X>
+struct has_transcendentals<Loss, X,
+                           std::void_t<decltype(std::declval<const Loss&>().transcendentals(
+                               std::declval<const X&>(), std::declval<const X&>()))>>
+    : std::true_type {};
+
+/// The loss's derivatives at (p, t), with its per-column parameter if it has
+/// one and its transcendental inputs if it names them.
 template <int Order, class Loss, class X>
 Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
-  if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
-  else return loss.template evaluate<Order>(p, t);
+  if constexpr (has_transcendentals<Loss, X>::value) {
+    const auto inputs = loss.transcendentals(p, t);
+    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter, inputs);
+    else return loss.template evaluate<Order>(p, t, inputs);
+  } else {
+    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
+    else return loss.template evaluate<Order>(p, t);
+  }
 }
 
 /// No value rules to test in the SIMD loop (packet_range's default).
@@ -225,13 +260,11 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
     // terms, joined as (a0 + a1) + (a2 + a3): at most 5 roundings in each
     // lane's float sum of the step's 16 terms, widened to double once per
     // step. (Widening a float packet, two conversions and an extract, costs
-    // as many vector operations as MSE's arithmetic on 3 packets: once per 4
-    // packets it was a third of a 1K-float call, once per 16 the loop runs
-    // level with plain Eigen's float sum.) The step is two loops of 8, not
-    // one of 16, which g++ 12 left rolled (the accumulators on the stack,
-    // fused calls 40% slower), nor sixteen steps written out: g++ 12
-    // crashed in its fre pass on eight flattened copies of PoissonNLLLoss's
-    // double step.
+    // as many vector operations as MSE's arithmetic on 3 packets: once per
+    // 16 packets it is a small share of the loop.) The step is two loops of
+    // 8: a single loop of 16 is left rolled by g++ 12 (its accumulators then
+    // live on the stack), and sixteen steps written out make very large
+    // flattened functions for the losses with long formulas.
     if constexpr (Unrolled) {
       for (; k + 16 * W <= end; k += 16 * W) {
         V a[4];
@@ -512,11 +545,9 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   auto visit = [&](Index i, Index j) {
     const S p = static_cast<S>(pred(i, j));
     const S t = static_cast<S>(target(i, j));
-    Derivatives<S> d;
-    if constexpr (Loss::per_column)
-      d = loss.template evaluate<Order>(p, t, loss.template column_parameter<S>(j));
-    else
-      d = loss.template evaluate<Order>(p, t);
+    S parameter(0);
+    if constexpr (Loss::per_column) parameter = loss.template column_parameter<S>(j);
+    const Derivatives<S> d = evaluate_at<Order>(loss, p, t, parameter);
     const S w = weights.template operator()<S>(i, j);
     const S term = has_weights<W> ? S(w * d.value) : d.value;
     terms.set(i, j, term);

@@ -24,6 +24,27 @@ S from_double(double v) {
   return static_cast<S>(static_cast<compute_t<S>>(v));
 }
 
+/// A call without sample weights, nothing to write yet.
+inline Request<None, None, None, None> request() {
+  static const None none{};
+  return {&none, nullptr, nullptr, nullptr};
+}
+/// A call with sample weights.
+template <class W>
+Request<W, None, None, None> request(const Weights<W>& w) {
+  return {&w.values, nullptr, nullptr, nullptr};
+}
+/// A caller's output, passed as Eigen passes writable expressions (a const
+/// reference to a Map, Block or matrix the caller may write).
+template <class G>
+G& writable(const Eigen::DenseBase<G>& out) {
+  return const_cast<G&>(out.derived());
+}
+
+/// Every entry point, written once: each takes sample weights as an
+/// optional `lossfn::weights(w)` (the pack `w...`, empty or one), builds its
+/// Request by name and hands it to the loss's compute<Order>(pred, target,
+/// request) — the seam through which a loss with its own traversal plugs in.
 template <class Derived>
 class LossApi {
  public:
@@ -36,64 +57,35 @@ class LossApi {
   Reduction reduction() const { return reduction_; }
 
   // ---- value ------------------------------------------------------------
-  template <class P, class T>
-  scalar_of<P> value(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
-    return from_double<scalar_of<P>>(
-        run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, nullptr).value());
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   scalar_of<P> value(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
-                     const Weights<W>& w) const {
-    return from_double<scalar_of<P>>(
-        run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, nullptr).value());
+                     const Weights<W>&... w) const {
+    return result<P>(call<0>(pred, target, request(w...)));
   }
-  template <class P, class T>
-  scalar_of<P> operator()(const Eigen::DenseBase<P>& pred,
-                          const Eigen::DenseBase<T>& target) const {
-    return value(pred, target);
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   scalar_of<P> operator()(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
-                          const Weights<W>& w) const {
-    return value(pred, target, w);
+                          const Weights<W>&... w) const {
+    return value(pred, target, w...);
   }
 
   // ---- gradient -----------------------------------------------------------
-  template <class P, class T>
-  typename P::PlainObject gradient(const Eigen::DenseBase<P>& pred,
-                                   const Eigen::DenseBase<T>& target) const {
-    typename P::PlainObject g(pred.rows(), pred.cols());
-    run<1>(pred.derived(), target.derived(), nullptr, &g, nullptr, nullptr);
-    return g;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   typename P::PlainObject gradient(const Eigen::DenseBase<P>& pred,
                                    const Eigen::DenseBase<T>& target,
-                                   const Weights<W>& w) const {
+                                   const Weights<W>&... w) const {
     typename P::PlainObject g(pred.rows(), pred.cols());
-    run<1>(pred.derived(), target.derived(), &w.values, &g, nullptr, nullptr);
+    call<1>(pred, target, request(w...).with_gradient(g));
     return g;
   }
 
   // ---- fused value and gradient -------------------------------------------
-  template <class P, class T>
-  ValueAndGradient<scalar_of<P>, typename P::PlainObject> value_and_gradient(
-      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
-    ValueAndGradient<scalar_of<P>, typename P::PlainObject> r{
-        scalar_of<P>(0), typename P::PlainObject(pred.rows(), pred.cols())};
-    r.value = from_double<scalar_of<P>>(
-        run<1>(pred.derived(), target.derived(), nullptr, &r.gradient, nullptr, nullptr).value());
-    return r;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   ValueAndGradient<scalar_of<P>, typename P::PlainObject> value_and_gradient(
       const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
-      const Weights<W>& w) const {
+      const Weights<W>&... w) const {
     ValueAndGradient<scalar_of<P>, typename P::PlainObject> r{
         scalar_of<P>(0), typename P::PlainObject(pred.rows(), pred.cols())};
-    r.value = from_double<scalar_of<P>>(
-        run<1>(pred.derived(), target.derived(), &w.values, &r.gradient, nullptr, nullptr)
-            .value());
+    r.value = result<P>(call<1>(pred, target, request(w...).with_gradient(r.gradient)));
     return r;
   }
   /// Fused, into the caller's storage (any writable dense object of pred's
@@ -102,34 +94,23 @@ class LossApi {
   scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
                                   const Eigen::DenseBase<T>& target,
                                   const Eigen::DenseBase<G>& out) const {
-    return from_double<scalar_of<P>>(
-        run<1>(pred.derived(), target.derived(), nullptr, &out.derived(), nullptr, nullptr)
-            .value());
+    return result<P>(call<1>(pred, target, request().with_gradient(writable(out))));
   }
   template <class P, class T, class W, class G>
   scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
                                   const Eigen::DenseBase<T>& target, const Weights<W>& w,
                                   const Eigen::DenseBase<G>& out) const {
-    return from_double<scalar_of<P>>(
-        run<1>(pred.derived(), target.derived(), &w.values, &out.derived(), nullptr, nullptr)
-            .value());
+    return result<P>(call<1>(pred, target, request(w).with_gradient(writable(out))));
   }
 
   // ---- second order -----------------------------------------------------
   /// The diagonal of the Hessian of the returned value with respect to pred.
-  template <class P, class T>
-  typename P::PlainObject hessian_diagonal(const Eigen::DenseBase<P>& pred,
-                                           const Eigen::DenseBase<T>& target) const {
-    typename P::PlainObject h(pred.rows(), pred.cols());
-    run<2>(pred.derived(), target.derived(), nullptr, nullptr, &h, nullptr);
-    return h;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   typename P::PlainObject hessian_diagonal(const Eigen::DenseBase<P>& pred,
                                            const Eigen::DenseBase<T>& target,
-                                           const Weights<W>& w) const {
+                                           const Weights<W>&... w) const {
     typename P::PlainObject h(pred.rows(), pred.cols());
-    run<2>(pred.derived(), target.derived(), &w.values, nullptr, &h, nullptr);
+    call<2>(pred, target, request(w...).with_hessian(h));
     return h;
   }
   /// Value, gradient and Hessian diagonal in one pass, into the caller's storage.
@@ -138,43 +119,41 @@ class LossApi {
                                       const Eigen::DenseBase<T>& target,
                                       const Eigen::DenseBase<G>& gradient_out,
                                       const Eigen::DenseBase<H>& hessian_out) const {
-    return from_double<scalar_of<P>>(run<2>(pred.derived(), target.derived(), nullptr,
-                                            &gradient_out.derived(), &hessian_out.derived(),
-                                            nullptr)
-                                         .value());
+    return result<P>(call<2>(
+        pred, target, request().with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
   }
   template <class P, class T, class W, class G, class H>
   scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
                                       const Eigen::DenseBase<T>& target, const Weights<W>& w,
                                       const Eigen::DenseBase<G>& gradient_out,
                                       const Eigen::DenseBase<H>& hessian_out) const {
-    return from_double<scalar_of<P>>(run<2>(pred.derived(), target.derived(), &w.values,
-                                            &gradient_out.derived(), &hessian_out.derived(),
-                                            nullptr)
-                                         .value());
+    return result<P>(call<2>(
+        pred, target, request(w).with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
   }
 
   // ---- shards -------------------------------------------------------------
   /// The reduction's sum and denominator on this shard; partials add, and
   /// `.value()` is the value on the concatenated batch.
-  template <class P, class T>
-  Partial<compute_t<scalar_of<P>>> partial(const Eigen::DenseBase<P>& pred,
-                                           const Eigen::DenseBase<T>& target) const {
-    return narrow<P>(run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, nullptr));
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   Partial<compute_t<scalar_of<P>>> partial(const Eigen::DenseBase<P>& pred,
                                            const Eigen::DenseBase<T>& target,
-                                           const Weights<W>& w) const {
-    return narrow<P>(
-        run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, nullptr));
+                                           const Weights<W>&... w) const {
+    return narrow<P>(call<0>(pred, target, request(w...)));
   }
 
  protected:
   Derived& self() { return static_cast<Derived&>(*this); }
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 
-  /// Each of w, g, h, u is a pointer to the argument, or nullptr where absent.
+  /// Runs the loss on a request (detail::request(w...) and its with_*).
+  template <int Order, class P, class T, class W, class G, class H, class U>
+  Partial<double> call(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
+                       const Request<W, G, H, U>& r) const {
+    return self().template compute<Order>(pred.derived(), target.derived(), r);
+  }
+  /// The positional form: each of w, g, h, u a pointer to the argument, or
+  /// nullptr where absent (kept for loss classes written against it; new
+  /// code builds a Request with call()).
   template <int Order, class P, class T, class W, class G, class H, class U>
   Partial<double> run(const P& pred, const T& target, W w, G g, H h, U u) const {
     static const None none{};
@@ -199,6 +178,11 @@ class LossApi {
     else return x;
   }
 
+  /// The value in pred's scalar type (through the compute type: a 16-bit pred's float).
+  template <class P>
+  static scalar_of<P> result(const Partial<double>& p) {
+    return from_double<scalar_of<P>>(p.value());
+  }
   /// The driver's double sums, unrounded, in a partial whose value() has the
   /// prediction's compute type.
   template <class P>
@@ -224,19 +208,12 @@ class Elementwise : public LossApi<Derived> {
 
   /// The terms before reduction (PyTorch's reduction='none'), pred's shape;
   /// with weights, the weighted terms.
-  template <class P, class T>
-  typename P::PlainArray unreduced(const Eigen::DenseBase<P>& pred,
-                                   const Eigen::DenseBase<T>& target) const {
-    typename P::PlainArray u;
-    this->template run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
-    return u;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   typename P::PlainArray unreduced(const Eigen::DenseBase<P>& pred,
                                    const Eigen::DenseBase<T>& target,
-                                   const Weights<W>& w) const {
+                                   const Weights<W>&... w) const {
     typename P::PlainArray u;
-    this->template run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    this->template call<0>(pred, target, request(w...).with_terms(u));
     return u;
   }
 
@@ -286,19 +263,12 @@ class Rowwise : public LossApi<Derived> {
   /// leave some options to its rows; the driver then never fills lane tiles).
   bool lanes_apply() const { return true; }
 
-  template <class P, class T>
-  Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,
-                                                          const Eigen::DenseBase<T>& target) const {
-    Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> u;
-    this->template run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
-    return u;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,
                                                           const Eigen::DenseBase<T>& target,
-                                                          const Weights<W>& w) const {
+                                                          const Weights<W>&... w) const {
     Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> u;
-    this->template run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    this->template call<0>(pred, target, request(w...).with_terms(u));
     return u;
   }
 

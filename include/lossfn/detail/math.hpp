@@ -21,6 +21,13 @@ inline S select(bool c, const S& a, const S& b) {
   return c ? a : b;
 }
 
+/// An option (a double) as a V: a scalar, or the same number in every SIMD lane.
+template <class V>
+inline V constant(double x) {
+  if constexpr (std::is_arithmetic_v<V>) return static_cast<V>(x);
+  else return V(static_cast<typename V::Scalar>(x));
+}
+
 /// max/min that propagate a NaN in `a` (std::fmax would drop it).
 /// Written with select() so that the same line serves SIMD lanes.
 /// x ∈ [0, 1] (a probability); false for NaN. A bool, or a Mask for
@@ -62,7 +69,7 @@ inline S exp(const S& x) {
   return exp(x);
 }
 /// exp(x) for x ≤ 0 (or NaN): the same for scalars; packets skip the
-/// overflow check (packet.hpp).
+/// overflow check (vector_math.hpp).
 template <class S>
 inline S exp_nonpositive(const S& x) {
   using std::exp;
@@ -95,7 +102,7 @@ inline S tanh(const S& x) {
 }
 
 /// log1p(e) for e ∈ [0, 1]: the tail log(1 + exp(−|x|)) of softplus. std::
-/// for scalars; packets have their own (packet.hpp), cheaper than a general log1p.
+/// for scalars; packets have their own (vector_math.hpp), cheaper than a general log1p.
 template <class S>
 inline S log1p_unit(const S& e) {
   using std::log1p;
@@ -109,12 +116,6 @@ template <class S>
 inline S softplus(const S& x) {
   using std::abs;
   return max_nan(x, S(0)) + log1p_unit(S(exp_nonpositive(S(-abs(x)))));
-}
-
-/// log(sigmoid(x)) = -softplus(-x).
-template <class S>
-inline S log_sigmoid(const S& x) {
-  return -softplus(S(-x));
 }
 
 /// sigmoid(x) = 1 / (1 + exp(-x)), evaluated as exp(x)/(1+exp(x)) for x < 0
@@ -138,10 +139,16 @@ struct Logistic {
   S sigmoid;       // σ(x)
   S sigmoid_neg;   // σ(−x) = 1 − σ(x) without cancellation
 };
+/// e^{−|x|}, in (0, 1]: the one exponential of the losses on logits, which
+/// they name as their transcendental input (detail/elementwise.hpp).
 template <class S>
-inline Logistic<S> logistic(const S& x) {
+inline S exp_minus_abs(const S& x) {
   using std::abs;
-  const S e = exp_nonpositive(S(-abs(x)));  // in (0, 1]: never overflows
+  return exp_nonpositive(S(-abs(x)));
+}
+/// The four from x and its e = exp_minus_abs(x).
+template <class S>
+inline Logistic<S> logistic(const S& x, const S& e) {
   const S tail = log1p_unit(e);
   const S r = S(1) / (S(1) + e), er = e * r;
   const auto positive = x >= S(0);
@@ -149,28 +156,10 @@ inline Logistic<S> logistic(const S& x) {
           select(x <= S(0), r, er)};
 }
 
-/// max(log(p), -100): PyTorch's clamp for BCELoss, so that log(0) is -100, not -inf.
-template <class S>
-inline S clamped_log(const S& p) {
-  using std::log;
-  return max_nan(S(log(p)), S(-100));
-}
-
-/// base^exponent with 0^0 = 1 and the limit 0 for base 0 and exponent > 0;
-/// integral exponents 1 and 2 (the common focal gammas) are exact products.
-template <class S>
-inline S power(const S& base, const S& exponent) {
-  using std::pow;
-  if (exponent == S(0)) return S(1);
-  if (exponent == S(1)) return base;
-  if (exponent == S(2)) return base * base;
-  return pow(base, exponent);
-}
-
 /// base^exponent for base ≥ 0 and an exponent that is an option (a double,
 /// the same for every term): 0^0 = 1, 0^γ = 0 for γ > 0; 1 and 2 are exact
 /// products. The branches are on the option, never on data, so the SIMD
-/// version (packet.hpp) has the same shape.
+/// version (vector_math.hpp) has the same shape.
 template <class S>
 inline S pow_option(const S& base, double exponent) {
   using std::pow;

@@ -12,10 +12,10 @@
 // adds float terms sixteen to a lane in float, four chains of four joined by
 // a tree of depth 2: a relative error of at most 5 ulp of float on those
 // partial sums of non-negative terms, random in sign), and pairwise
-// combination adds O(log2(blocks)) roundings in double. A float value over
-// 16M terms measured within 1e-7 relative of the long-double sum of its
-// terms (driver_reduction_test), as SPEC asks; a naive float accumulator is
-// off by about 1e-2 there.
+// combination adds O(log2(blocks)) roundings in double: a float value over
+// 16M terms stays within 1e-7 relative of the long-double sum of its terms
+// (driver_reduction_test checks it), where a naive float accumulator is off
+// by about 1e-2.
 #pragma once
 
 #include <Eigen/Core>

@@ -178,10 +178,8 @@ struct LaneView {
   /// near the end). Its columns lie N entries apart; at 4 KB-multiple strides
   /// (N = 4096 rows) they fall in a few cache sets, a column's lines are
   /// evicted between passes, and no hardware prefetcher follows a stride of
-  /// whole pages: each pass would wait on every line. Measured (g++ -O3,
-  /// AVX-512, fused, float, 4096 x 1000 column-major, medians of 5
-  /// interleaved runs): NLL 0.43 -> 0.31 ns/logit, softmax focal 1.41 ->
-  /// 1.25, softmax CE 1.47 -> 1.32; MultiClassHinge and N = 4000 unchanged.
+  /// whole pages: each pass would wait on every line. Four columns ahead
+  /// covers a column's latency from memory at a few cycles per logit.
   static constexpr Index prefetch_columns = 4;
   void ahead(const S* data, Index stride, Index c) const {
     if constexpr (panel) {
@@ -239,8 +237,6 @@ void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output
 constexpr int panel_packets = 8;
 template <class S>
 constexpr Index panel_rows = panel_packets * Vec<S>::size;
-template <class Loss, class S>
-constexpr Index loss_panel_rows = Loss::panel_packets * Vec<S>::size;
 /// The rows of a reduction block of rows of more than 64 classes: whole panels.
 constexpr Index wide_block_rows = 128;
 static_assert(wide_block_rows % panel_rows<float> == 0 && wide_block_rows % panel_rows<double> == 0,
@@ -298,7 +294,7 @@ LOSSFN_FLATTEN void rows_to_columns(const S* rows, Index cols, S* tile) {
       if (j + c < cols) pk::pstoreu(tile + (j + c) * W, r[c]);
     });
   };
-  if (cols <= W)  // (the common case on its own: measured 10% faster at 10 classes)
+  if (cols <= W)  // (the common case on its own: one group, no loop to run)
     columns(0);
   else
     for (Index j = 0; j < cols; j += W) columns(j);
@@ -522,11 +518,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   // for) of the compute type: panels of up to panel_rows rows (128 floats
   // on AVX-512), read and written in place, column by column. Each column's
   // 128 logits are contiguous, so a pass over the panel streams 512-byte
-  // runs (256 or 128 bytes for a loss with 4 or 2 packets per panel: a
-  // panel whose running values spill from registers is slower, measured);
-  // a row at a time (the tiles above) would touch one cache line per logit,
-  // 16 KB apart at N = 4096, and reread each line from memory (6.9 against
-  // ~1 ns per logit at 4096 x 1000). A reduction block of wide rows
+  // runs (256 or 128 bytes for a loss with 4 or 2 packets per panel, as
+  // many as keep its running values in registers); a row at a time (the
+  // tiles above) would touch one cache line per logit, 16 KB apart at
+  // N = 4096, and reread each line from memory. A reduction block of wide rows
   // holds whole panels (wide_block_rows); the rows after a block's last whole
   // panel go a packet at a time in place, then one by one.
   constexpr Index lane_max_cols = 64;

@@ -174,9 +174,7 @@ typename Row::Scalar* exps_into_gradient(const Row& row, LogSumExp<typename Row:
 /// gradient pass takes exp(x_c − m) again: two exps per logit, but two passes
 /// over memory rather than three plus a reread of the gradient, and a
 /// panel's columns lie N entries apart (16 KB at N = 4096), where no cache
-/// keeps them between passes. Measured (g++ -O3, AVX-512, float, fused,
-/// 4096 x 1000 column-major, medians of 5 interleaved runs): see
-/// bench/README.md. The rescalings (one per new running maximum: about ln C
+/// keeps them between passes. The rescalings (one per new running maximum: about ln C
 /// for a row in random order, C for ascending logits) round as often as the
 /// sum's additions do, so the bound on rest's rounding error stays of the
 /// order of the sequential sum's, C·ε.
@@ -339,7 +337,7 @@ LogSumExp<typename Row::Scalar> log_sum_exp(const Row& row) {
 /// Calls f(c, softmax_c) for c = 0 .. C − 1, in order. The exponentials of a
 /// contiguous row with a finite maximum are taken on SIMD lanes, a chunk of
 /// 256 columns at a time into a buffer on the stack (packet exp: ≤ 2 ulp,
-/// detail/packet.hpp); any other row goes through lse.softmax one by one.
+/// detail/vector_math.hpp); any other row goes through lse.softmax one by one.
 template <class Row, class F>
 void for_each_softmax(const LogSumExp<typename Row::Scalar>& lse, const Row& row, F&& f) {
   using S = typename Row::Scalar;
