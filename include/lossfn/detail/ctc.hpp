@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "access.hpp"
+#include "packet.hpp"
 #include "reduce.hpp"
 
 LOSSFN_WARNINGS_OFF
@@ -45,7 +46,6 @@ LOSSFN_WARNINGS_OFF
 namespace lossfn::detail::ctc {
 
 using Eigen::Index;
-using Doubles = Eigen::Map<Eigen::ArrayXd>;
 
 /// Memory of the calling thread for slot Slot, grown when a call needs more
 /// than any before it on this thread and then kept: no allocation per call
@@ -56,7 +56,7 @@ T* scratch(std::size_t n) {
   if (memory.size() < n) memory.resize(n);
   return memory.data();
 }
-enum Slot { sequence_slot, row_slot, slot_slot, call_slot, index_slot };
+enum Slot { sequence_slot, row_slot, call_slot, index_slot };
 
 /// One sequence of a batch: rows [row, row + frames) of the logits, labels
 /// [label, label + count) of the concatenated labels.
@@ -122,171 +122,233 @@ struct Problem {
   double factor;               // d(returned value)/d l: the reduction's weight of this term
 };
 
-/// The label slots of a sequence: slot[i] is the first position holding
-/// label i's class, so repeated classes add their occupancy once per frame.
-inline void label_slots(const Problem& p, Index* slot) {
-  for (Index i = 0; i < p.count; ++i) {
-    slot[i] = i;
-    for (Index j = 0; j < i; ++j)
-      if (p.labels[j] == p.labels[i]) {
-        slot[i] = j;
-        break;
-      }
-  }
+/// softmax_t − γ_t, times the sequence's factor, into g: one pass of
+/// exponentials over the row, then each state's share taken from its class:
+/// the blank's `blank` (already times the factor), label i's
+/// label_share(i)·factor (an error of an ulp of the row's largest entry, as
+/// the softmax's own).
+template <class R, class Share>
+void write_frame(const Problem& p, const R* x, R max, double inv_sum, double blank,
+                 const Share& label_share, R* g) {
+  using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
+  Eigen::Map<const Row> xr(x, p.classes);
+  Eigen::Map<Row>(g, p.classes) = (xr - max).exp() * static_cast<R>(inv_sum * p.factor);
+  g[p.blank] -= static_cast<R>(blank);
+  for (Index i = 0; i < p.count; ++i) g[p.labels[i]] -= static_cast<R>(label_share(i) * p.factor);
 }
 
-/// softmax_t − γ_t, times the sequence's factor, into g: the exponentials
-/// once more over the row, then the classes of the states corrected in double.
+// ---- linear space -----------------------------------------------------------
+//
+// A frame's α (or β′) is stored as [0, A_0 … A_{S−1}, 0, B_0 … B_S] (2S + 3
+// doubles): the zeros stand for A_{−1} and A_S, so that the recursions read
+// their neighbours without a test, and a frame's Σ α·β′ is one dot product.
+// Its emissions are [e(l_0) … e(l_{S−1}), 0, e(blank)], and skip[i] = 1 where
+// l_i ≠ l_{i−1} (i ≥ 1), else 0 (skip[S] = 0).
+
+/// Σ body(V, i) for i in [0, n): on SIMD lanes of doubles (V = Vec<double>,
+/// the lanes summed once at the end), the rest and everything without
+/// packets as body(double, i). The order of the additions depends on n only.
+#if defined(__GNUC__) || defined(__clang__)
+#define LOSSFN_CTC_INLINE __attribute__((always_inline)) inline
+#else
+#define LOSSFN_CTC_INLINE inline
+#endif
+template <class F>
+LOSSFN_CTC_INLINE double sum_lanes(Index n, F body) {
+  Index i = 0;
+  double total = 0;
+  if constexpr (has_packet<double>) {
+    using V = Vec<double>;
+    V lanes(0.0);
+    for (; i + V::size <= n; i += V::size) lanes += body(V(0.0), i);
+    total = sum_in_lane_order(lanes);
+  }
+  for (; i < n; ++i) total += body(0.0, i);
+  return total;
+}
+template <class V>
+V load(const double* p) {
+  if constexpr (std::is_same_v<V, double>)
+    return *p;
+  else
+    return V::load(p);
+}
+template <class V>
+void store(double* p, const V& v) {
+  if constexpr (std::is_same_v<V, double>)
+    *p = v;
+  else
+    v.store(p);
+}
+
+/// α_t from α_{t−1} (both as laid out above), each emission times `scale`
+/// (a power of two: exact). Returns Σ α_t.
+inline double alpha_step(Index S, const double* prev, const double* em, const double* skip,
+                         double scale, double* cur) {
+  const double* a = prev + 1;
+  const double* b = prev + S + 2;
+  double* A = cur + 1;
+  double* B = cur + S + 2;
+  const double eb = em[S + 1] * scale;
+  B[0] = b[0] * eb;
+  return B[0] + sum_lanes(S, [=](auto v, Index i) {
+           using V = decltype(v);
+           const V ai = (load<V>(a + i) + load<V>(b + i) + load<V>(skip + i) * load<V>(a + i - 1)) *
+                        (load<V>(em + i) * V(scale));
+           const V bi = (load<V>(b + i + 1) + load<V>(a + i)) * V(eb);
+           store(A + i, ai);
+           store(B + i + 1, bi);
+           return V(ai + bi);
+         });
+}
+
+/// β′_{t−1} from β′_t and frame t's emissions, times `scale`. Returns Σ β′_{t−1}.
+inline double beta_step(Index S, const double* next, const double* em, const double* skip,
+                        double scale, double* cur) {
+  const double* a = next + 1;
+  const double* b = next + S + 2;
+  double* A = cur + 1;
+  double* B = cur + S + 2;
+  const double eb = em[S + 1] * scale;
+  const double total = sum_lanes(S, [=](auto v, Index i) {
+    using V = decltype(v);
+    const V sc(scale), ebv(eb);
+    const V ea = load<V>(a + i) * load<V>(em + i) * sc;  // e·β′ of A_i, scaled
+    const V ea1 = load<V>(a + i + 1) * load<V>(em + i + 1) * sc;
+    const V ai = ea + load<V>(b + i + 1) * ebv + load<V>(skip + i + 1) * ea1;
+    const V bi = load<V>(b + i) * ebv + ea;
+    store(A + i, ai);
+    store(B + i, bi);
+    return V(ai + bi);
+  });
+  B[S] = b[S] * eb;
+  return total + B[S];
+}
+
+/// Σ_i x[i]·y[i] over n entries.
+inline double dot(Index n, const double* x, const double* y) {
+  return sum_lanes(n, [=](auto v, Index i) {
+    using V = decltype(v);
+    return V(load<V>(x + i) * load<V>(y + i));
+  });
+}
+
+/// Frame t's softmax statistics: its largest logit, 1/Σ_c exp(x_c − max),
+/// and the emissions exp(x − max) of its states (laid out as above). Returns Σ.
 template <class R>
-void write_frame(const Problem& p, const R* x, R max, double inv_sum, const double* occupancy,
-                 double blank_occupancy, const Index* slot, R* g) {
+double frame_statistics(const Problem& p, const R* x, R* e, R& max, double* em) {
   using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
-  const Index C = p.classes;
-  Eigen::Map<const Row> xr(x, C);
-  Eigen::Map<Row>(g, C) = (xr - max).exp() * static_cast<R>(inv_sum * p.factor);
-  auto set = [&](Index k, double occ) {
-    using std::exp;
-    const double s = static_cast<double>(exp(R(x[k] - max))) * inv_sum;
-    g[k] = static_cast<R>((s - occ) * p.factor);
-  };
-  set(p.blank, blank_occupancy);
-  for (Index i = 0; i < p.count; ++i)
-    if (slot[i] == i) set(p.labels[i], occupancy[i]);
+  Eigen::Map<const Row> xr(x, p.classes);
+  max = xr.maxCoeff();
+  Eigen::Map<Row> er(e, p.classes);
+  er = (xr - max).exp();
+  for (Index i = 0; i < p.count; ++i) em[i] = static_cast<double>(e[p.labels[i]]);
+  em[p.count] = 0;
+  em[p.count + 1] = static_cast<double>(e[p.blank]);
+  return static_cast<double>(er.sum());
 }
 
 /// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
-/// labels). Returns false where a consistency check fails (an underflow that
-/// mattered): the caller then runs logspace_sequence. Else `loss` = −log P.
+/// labels), in three passes: the frames' softmax statistics and emissions
+/// (in frame order), β′ (backwards, over the emissions alone), then α with
+/// the check and the gradient rows (in frame order again, so that the logits
+/// are read and the gradient written as streams). Returns false where the
+/// check fails (an underflow that mattered): the caller then runs
+/// logspace_sequence. Else `loss` = −log P.
 template <class R, class Reader, class Writer>
 bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
                      double& loss) {
-  const Index T = p.frames, S = p.count, L = 2 * S + 1, C = p.classes;
-  // Workspace: α (T·L), emissions (T·(S + 1): the labels', then the blank's),
-  // per frame max, 1/Σ and the exponent K of α's scale, β′ (2·L), γ (S + 1),
-  // skip flags (S), label slots (S).
-  double* alpha =
-      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + S + 4) + 3 * L + 3 * S + 4));
-  double* emit = alpha + T * L;
-  double* frame_max = emit + T * (S + 1);
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
+  // β′ (T·F), emissions (T·(S + 2)), per frame: max, 1/Σ and the exponent
+  // D_t of β′'s scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1).
+  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 5) + 3 * F));
+  double* emit = beta + T * F;
+  double* frame_max = emit + T * (S + 2);
   double* inv_sum = frame_max + T;
-  double* scale = inv_sum + T;  // K_t: α̃_t = α_t·2^−K_t
-  double* beta = scale + T;
-  double* next_beta = beta + L;
-  double* occupancy = next_beta + L;
-  double* skip = occupancy + S + 1;
-  Index* slot = scratch<Index, slot_slot>(static_cast<std::size_t>(S));
+  double* exponent = inv_sum + T;
+  double* alpha = exponent + T;
+  double* next_alpha = alpha + F;
+  double* skip = next_alpha + F;
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   R* e = buffer + C;
-  for (Index i = 0; i < S; ++i) skip[i] = i > 0 && p.labels[i] != p.labels[i - 1] ? 1.0 : 0.0;
+  for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
 
-  // Forward: the frame's softmax statistics, its emissions, α.
-  double log_norm_mantissa = 1.0;  // Π_t Σ_t = mantissa·2^exponent
-  long long log_norm_exponent = 0;
-  long long K = 0;
+  double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
+  long long norm_exponent = 0;
   for (Index t = 0; t < T; ++t) {
-    using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
-    Eigen::Map<const Row> x(reader.row(row0 + t, buffer), C);
-    const R m = x.maxCoeff();
-    Eigen::Map<Row>(e, C) = (x - m).exp();
-    const double sum = static_cast<double>(Eigen::Map<Row>(e, C).sum());
-    int k;
-    log_norm_mantissa = std::frexp(log_norm_mantissa * sum, &k);
-    log_norm_exponent += k;
+    R m;
+    const double sum =
+        frame_statistics<R>(p, reader.row(row0 + t, buffer), e, m, emit + t * (S + 2));
+    int n;
+    norm = std::frexp(norm * sum, &n);
+    norm_exponent += n;
     frame_max[t] = static_cast<double>(m);
     inv_sum[t] = 1.0 / sum;
-    double* em = emit + t * (S + 1);
-    for (Index i = 0; i < S; ++i) em[i] = static_cast<double>(e[p.labels[i]]);
-    em[S] = static_cast<double>(e[p.blank]);
-    Doubles A(alpha + t * L, S), B(alpha + t * L + S, S + 1);
-    if (t == 0) {
-      A.setZero();
-      B.setZero();
-      B(0) = em[S];
-      if (S > 0) A(0) = em[0];
-    } else {
-      const Doubles a(alpha + (t - 1) * L, S), b(alpha + (t - 1) * L + S, S + 1);
-      const Doubles es(em, S);
-      const double eb = em[S];
-      B(0) = b(0) * eb;
-      if (S > 0) {
-        B.tail(S) = (b.tail(S) + a) * eb;
-        A(0) = (a(0) + b(0)) * es(0);
-        const Doubles sk(skip, S);
-        A.tail(S - 1) =
-            (a.tail(S - 1) + b.segment(1, S - 1) + sk.tail(S - 1) * a.head(S - 1)) * es.tail(S - 1);
-      }
-    }
-    const double total = A.sum() + B.sum();
-    if (!(total > 0 && total < std::numeric_limits<double>::infinity())) return false;
-    int k_t;
-    std::frexp(total, &k_t);
-    // Scale α̃ now (exact): the next frame reads it at unit size.
-    A *= std::ldexp(1.0, -k_t);
-    B *= std::ldexp(1.0, -k_t);
-    K += k_t;
-    scale[t] = static_cast<double>(K);
   }
-  const double* last = alpha + (T - 1) * L;
-  const double p_hat = last[S + S] + (S > 0 ? last[S - 1] : 0.0);  // α̃ at B_S, A_{S−1}
-  if (!(p_hat > 0)) return false;
-  // l = Σ_t log Σ_t − log P̂, P̂ = p_hat·2^K.
-  loss = std::log(log_norm_mantissa / p_hat) +
-         static_cast<double>(log_norm_exponent - K) * 0.69314718055994530942;  // ln 2
-  if (!(loss == loss) || std::isinf(loss)) return false;
 
-  // Backward: β̃′ (scaled by 2^−J), the check, and the gradient row by row.
-  if constexpr (Writer::active) label_slots(p, slot);
-  const double tolerance =
-      static_cast<double>(8 * T + 2 * L + 8) * std::numeric_limits<double>::epsilon();
-  std::fill(beta, beta + L, 0.0);
-  beta[S + S] = 1.0;             // B_S
-  if (S > 0) beta[S - 1] = 1.0;  // A_{S−1}
-  long long J = 0;
-  for (Index t = T - 1; t >= 0; --t) {
-    Doubles bA(beta, S), bB(beta + S, S + 1);
-    const Doubles aA(alpha + t * L, S), aB(alpha + t * L + S, S + 1);
-    // α̃ was scaled by 2^−K_t after frame t: α̃_t·β̃′_t = P̂·2^−(K_t + J).
-    // α̃_t·β̃′_t sums to P̂·2^−(K_t + J_t) = p_hat·2^(K − K_t − J_t) in exact arithmetic.
-    const double z = (aA * bA).sum() + (aB * bB).sum();
-    const long long shift = static_cast<long long>(scale[t]) + J - K;
-    const double ratio =
-        std::ldexp(z, static_cast<int>(std::clamp(shift, -4000LL, 4000LL))) / p_hat;
-    if (!(std::abs(ratio - 1.0) <= tolerance)) return false;
-    if constexpr (Writer::active) {
-      const double inv_z = 1.0 / z;
-      Doubles occ(occupancy, S + 1);
-      occ.setZero();
-      for (Index i = 0; i < S; ++i) occupancy[slot[i]] += aA(i) * bA(i) * inv_z;
-      const double blank_occ = (aB * bB).sum() * inv_z;
-      R* g = writer.row(row0 + t, buffer);
-      const R* x = reader.row(row0 + t, e);
-      write_frame<R>(p, x, static_cast<R>(frame_max[t]), inv_sum[t], occupancy, blank_occ, slot, g);
-      writer.commit(row0 + t, g);
-    }
-    if (t == 0) break;
-    // β̃′_{t−1} from b = e_t·β̃′_t.
-    const double* em = emit + t * (S + 1);
-    const Doubles es(const_cast<double*>(em), S);
-    const double eb = em[S];
-    Doubles nA(next_beta, S), nB(next_beta + S, S + 1);
-    nB = bB * eb;
-    if (S > 0) {
-      nB.head(S) += bA * es;
-      const Doubles sk(skip, S);
-      nA = bA * es;
-      nA += bB.tail(S) * eb;
-      if (S > 1) nA.head(S - 1) += sk.tail(S - 1) * bA.tail(S - 1) * es.tail(S - 1);
-    }
-    const double total = nA.sum() + nB.sum();
-    if (!(total > 0 && total < std::numeric_limits<double>::infinity())) return false;
+  double* last = beta + (T - 1) * F;
+  std::fill(last, last + F, 0.0);
+  last[F - 1] = 1.0;         // B_S
+  if (S > 0) last[S] = 1.0;  // A_{S−1}
+  double total = S > 0 ? 2.0 : 1.0;
+  long long D = 0;
+  exponent[T - 1] = 0;
+  for (Index t = T - 1; t > 0; --t) {
+    double* cur = beta + (t - 1) * F;
+    cur[0] = cur[S + 1] = 0;  // the pads
     int j;
     std::frexp(total, &j);
-    nA *= std::ldexp(1.0, -j);
-    nB *= std::ldexp(1.0, -j);
-    J += j;
-    std::swap(beta, next_beta);
+    total = beta_step(S, beta + t * F, emit + t * (S + 2), skip, std::ldexp(1.0, -j), cur);
+    D += j;
+    exponent[t - 1] = static_cast<double>(D);
+    if (!(total > 0 && total < inf)) return false;
   }
-  return true;
+
+  // α̃_t = α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
+  // arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0.
+  const double tolerance =
+      static_cast<double>(8 * T + 4 * S + 16) * std::numeric_limits<double>::epsilon();
+  std::fill(alpha, alpha + 2 * F, 0.0);  // α̃ and the next one (their pads stay 0)
+  long long E = 0;
+  double z0 = 0;
+  for (Index t = 0; t < T; ++t) {
+    const double* em = emit + t * (S + 2);
+    if (t == 0) {
+      alpha[S + 2] = em[S + 1];     // B_0
+      if (S > 0) alpha[1] = em[0];  // A_0
+      total = alpha[S + 2] + alpha[1];
+    } else {
+      int k;
+      std::frexp(total, &k);
+      total = alpha_step(S, alpha, em, skip, std::ldexp(1.0, -k), next_alpha);
+      E += k;
+      std::swap(alpha, next_alpha);
+    }
+    const double* b = beta + t * F;
+    const double z_labels = dot(S, alpha + 1, b + 1),
+                 z_blanks = dot(S + 1, alpha + S + 2, b + S + 2);
+    const double z = z_labels + z_blanks;
+    if (t == 0) z0 = z;
+    const long long shift =
+        E + static_cast<long long>(exponent[t]) - static_cast<long long>(exponent[0]);
+    const double ratio = std::ldexp(z, static_cast<int>(std::clamp(shift, -4000LL, 4000LL))) / z0;
+    if (!(z0 > 0 && z0 < inf && std::abs(ratio - 1.0) <= tolerance)) return false;
+    if constexpr (Writer::active) {
+      const double inv_z = 1.0 / z;
+      const double* a = alpha;
+      R* g = writer.row(row0 + t, buffer);
+      write_frame<R>(
+          p, reader.row(row0 + t, e), static_cast<R>(frame_max[t]), inv_sum[t],
+          z_blanks * inv_z * p.factor, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
+      writer.commit(row0 + t, g);
+    }
+  }
+  // l = Σ_t log Σ_t − log P̂.
+  loss = std::log(norm / z0) +
+         static_cast<double>(norm_exponent - static_cast<long long>(exponent[0])) *
+             0.6931471805599453;  // ln 2
+  return std::abs(loss) < inf;
 }
 
 /// log(e^a + e^b), exact for −inf operands.
@@ -308,8 +370,7 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
   double* lb = lse + T;
   double* next = lb + L;
   double* b = next + L;
-  double* occupancy = b + L;
-  Index* slot = scratch<Index, slot_slot>(static_cast<std::size_t>(S));
+  double* occupancy = b + L;  // per state
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   auto klass = [&](Index s) { return s % 2 == 0 ? p.blank : static_cast<Index>(p.labels[s / 2]); };
   auto skips = [&](Index s) {
@@ -343,26 +404,22 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
   const double* last = la + (T - 1) * L;
   const double log_p = log_add(last[L - 1], L > 1 ? last[L - 2] : minus_inf);
   if constexpr (Writer::active) {
-    label_slots(p, slot);
     std::fill(lb, lb + L, minus_inf);
     lb[L - 1] = 0;
     if (L > 1) lb[L - 2] = 0;
     for (Index t = T - 1; t >= 0; --t) {
       const R* x = reader.row(row0 + t, buffer);
-      std::fill(occupancy, occupancy + S + 1, 0.0);
+      double blank = 0;
       for (Index s = 0; s < L; ++s) {
-        const double occ = std::exp(la[t * L + s] + lb[s] - log_p);
-        occupancy[s % 2 == 0 ? S : slot[s / 2]] += occ;
+        occupancy[s] = std::exp(la[t * L + s] + lb[s] - log_p);
+        if (s % 2 == 0) blank += occupancy[s];
       }
       R* g = writer.row(row0 + t, buffer + C);
       for (Index c = 0; c < C; ++c)
         g[c] = static_cast<R>(std::exp(static_cast<double>(x[c]) - lse[t]) * p.factor);
-      auto set = [&](Index k, double occ) {
-        g[k] = static_cast<R>((std::exp(static_cast<double>(x[k]) - lse[t]) - occ) * p.factor);
-      };
-      set(p.blank, occupancy[S]);
+      g[p.blank] -= static_cast<R>(blank * p.factor);
       for (Index i = 0; i < S; ++i)
-        if (slot[i] == i) set(p.labels[i], occupancy[i]);
+        g[p.labels[i]] -= static_cast<R>(occupancy[2 * i + 1] * p.factor);
       writer.commit(row0 + t, g);
       if (t == 0) break;
       for (Index s = 0; s < L; ++s) b[s] = lb[s] + (static_cast<double>(x[klass(s)]) - lse[t]);
@@ -436,5 +493,7 @@ void run_batch(const Input<X>& logits, const Span* spans, Index N, const std::in
 }
 
 }  // namespace lossfn::detail::ctc
+
+#undef LOSSFN_CTC_INLINE
 
 LOSSFN_WARNINGS_ON
