@@ -213,7 +213,7 @@ class CTCLoss {
     long long total = 0;
     for (Eigen::Index i = 0; i < v.size(); ++i) {
       const auto c = v.derived().coeff(i);
-      if (c < 0)
+      if (static_cast<long long>(c) < 0)
         detail::fail_value(name, detail::position(argument, i), c, "is not a count (>= 0)");
       total += static_cast<long long>(c);
     }
@@ -271,7 +271,7 @@ Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
                            std::to_string(total_labels) + ")");
   for (Index i = 0; i < labels.size(); ++i) {
     const auto y = labels.derived().coeff(i);
-    if (y < 0 || static_cast<long long>(y) >= static_cast<long long>(C))
+    if (static_cast<long long>(y) < 0 || static_cast<long long>(y) >= static_cast<long long>(C))
       detail::fail_value(name, detail::position("labels", i), y,
                          "is not a class in [0, " + std::to_string(C) + ")");
     if (static_cast<long long>(y) == blank_)
