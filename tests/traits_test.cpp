@@ -58,6 +58,9 @@ static_assert(matches<lossfn::MultiClassHinge>({true, true, false, true, true}))
 static_assert(matches<lossfn::SoftmaxFocalLoss>({true, true, true, false, true}));
 static_assert(matches<lossfn::KLDivergence>({true, true, true, true, false}));
 static_assert(matches<lossfn::PoissonNLLLoss>({true, true, true, true, false}));
+// CTC: a gradient and no Hessian; smooth in the logits, not convex; one term
+// per sequence, not per row.
+static_assert(matches<lossfn::CTCLoss>({true, false, true, false, false}));
 
 // The traits are compile-time constants usable where a constant is required.
 static_assert(std::is_same_v<decltype(lossfn::traits<lossfn::HuberLoss>::convex), const bool>);
@@ -153,7 +156,7 @@ TEST_CASE("the traits table of docs/api.md matches the code", "[traits][docs]") 
     for (size_t i = 1; i <= 5; ++i) row.push_back(cells[i].find("✓") != std::string::npos);
     table[name] = row;
   }
-  CHECK(table.size() == 20);
+  CHECK(table.size() == 21);
 #define LOSSFN_ROW(L)                  \
   {                                    \
     INFO(#L);                          \
@@ -161,5 +164,6 @@ TEST_CASE("the traits table of docs/api.md matches the code", "[traits][docs]") 
     CHECK(table[#L] == row_of<lossfn::L>()); \
   }
   LOSSFN_EVERY_LOSS(LOSSFN_ROW)
+  LOSSFN_ROW(CTCLoss)  // (not in LOSSFN_EVERY_LOSS: its inputs are sequences)
 #undef LOSSFN_ROW
 }
