@@ -130,7 +130,8 @@ TEST_CASE("threads: CTCLoss splits the batch by sequence, the same bits on 1, 2 
     counts[n] = n == 5 ? 0 : static_cast<int>(rng() % 60) + (n == 7 ? 300 : 0);
     for (int i = 0; i < counts[n]; ++i) labels.push_back(1 + static_cast<int>(rng() % (C - 1)));
   }
-  const Eigen::Map<const Eigen::VectorXi> y(labels.data(), static_cast<Eigen::Index>(labels.size()));
+  const Eigen::Map<const Eigen::VectorXi> y(labels.data(),
+                                            static_cast<Eigen::Index>(labels.size()));
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(frames.sum(), C);
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
   const Eigen::MatrixXf xc = x;  // column-major: the copied-row path
