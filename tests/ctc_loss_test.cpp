@@ -437,6 +437,22 @@ TEST_CASE("CTCLoss: the linear-space and log-space recursions agree", "[ctc][rec
       Eigen::VectorXi::Constant(1, 2));
   // Alignments with one frame of each label: C(6, 2) = 15 of them, each e^-400.
   CHECK(v == Approx(400.0 - std::log(15.0)).epsilon(1e-6));
+
+  // In double, an emission of e^-740 is a subnormal number (a few digits):
+  // log space again. Labels 1 2; frame 0 favours the blank by 740 over label
+  // 1, frames 1–3 put label 2 first (label 1 and the blank 2000 below): the
+  // one alignment is 1 2 2 2, l = 740 + log(1 + e^-740 + e^-2000) + 3 log(1 + 2e^-2000).
+  Row xd(4, 3);
+  xd << 0, -740, -2000, -2000, -2000, 0, -2000, -2000, 0, -2000, -2000, 0;
+  const lossfn::detail::Input<Row> ind(xd);
+  const ctc::FrameReader<Row, double> readerd(ind);
+  const ctc::GradientWriter<lossfn::detail::None, double> noned(nullptr, 4, 3);
+  CHECK_FALSE(
+      ctc::linear_sequence<double>(ctc::Problem{4, 2, 3, 0, labels, 1.0}, 0, readerd, noned, loss));
+  const double vd = lossfn::CTCLoss().reduction(lossfn::Reduction::sum)(
+      xd, Eigen::VectorXi::Constant(1, 4), Eigen::VectorXi(Eigen::Vector2i(1, 2)),
+      Eigen::VectorXi::Constant(1, 2));
+  CHECK(vd == Approx(740.0).epsilon(1e-15));
 }
 
 namespace {

@@ -13,20 +13,21 @@
 // softmax_t − γ_t, γ_t(k) the share of Σ_s α_t(s)·β′_t(s) on the states of
 // class k.
 //
-// Method. Linear space in double, each frame's α (and β′) rescaled by a power
-// of two — exact, so the scalings add no rounding — with the emissions
-// exp(x − max) of the frame (the softmax's normaliser Σ_t is added back in
-// log space: l = Σ_t log Σ_t − log P̂). Each state's value then carries at most
+// Method. Linear space in double: each frame's α (and β′) is rescaled by a
+// power of two — exact, so the scalings add no rounding — and the emissions
+// are the frame's exp(x − max), its softmax normaliser Σ_t added back in log
+// space (l = Σ_t log Σ_t − log P̂). Every state's value then carries at most
 // 3 roundings per frame (a sum of three positive terms and a product), so
-// Z_t = Σ_s α_t(s)·β′_t(s), which equals P at every frame in exact
-// arithmetic, agrees with P to (8T + 2(2S + 1) + 8)·ε. Where it does not, an
-// entry underflowed that mattered (logit gaps beyond about 700 in double,
-// 87 in float, or states that fall 2^−1022 behind the leading ones and later
-// lead): the sequence is recomputed in log space (logspace_sequence), which
-// never underflows. Linear space costs a multiply-add per state and frame on
-// SIMD lanes where log space costs an exp and a log: the recursion is a
-// small part of the call next to the frame's softmax (detail in
-// docs/sequences.md).
+// z_t = Σ_s α_t(s)·β′_t(s), which is the same P̂ at every frame in exact
+// arithmetic, agrees across frames to (8T + 4S + 16)·ε. Two things break
+// that: an emission that is not a normal number (a logit gap beyond 87 in
+// float, 708 in double), and a state that falls 2^−1074 behind the leading
+// ones and later leads (its mass was flushed to zero). The first is seen in
+// the emissions, the second as frames whose z_t disagree; either way the
+// sequence is recomputed in log space (logspace_sequence), which needs
+// neither. Linear space costs a multiply-add per state and frame on SIMD
+// lanes where log space costs an exp and a log, so the recursion stays a
+// small part of the call next to the softmax of each frame (O(T·C)).
 #pragma once
 
 #include <Eigen/Core>
@@ -233,16 +234,25 @@ inline double dot(Index n, const double* x, const double* y) {
   });
 }
 
-/// Frame t's softmax statistics: its largest logit, 1/Σ_c exp(x_c − max),
-/// and the emissions exp(x − max) of its states (laid out as above). Returns Σ.
+/// Frame t's softmax statistics: its largest logit, Σ_c exp(x_c − max) (the
+/// return value), and the emissions exp(x − max) of its states (laid out as
+/// above). `normal` becomes false if an emission is below R's smallest
+/// normal number (0 or fewer digits: a logit gap beyond 87 in float, 708 in
+/// double), where only log space keeps its digits.
 template <class R>
-double frame_statistics(const Problem& p, const R* x, R* e, R& max, double* em) {
+double frame_statistics(const Problem& p, const R* x, R* e, R& max, double* em, bool& normal) {
   using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
   Eigen::Map<const Row> xr(x, p.classes);
   max = xr.maxCoeff();
   Eigen::Map<Row> er(e, p.classes);
   er = (xr - max).exp();
-  for (Index i = 0; i < p.count; ++i) em[i] = static_cast<double>(e[p.labels[i]]);
+  R smallest = e[p.blank];
+  for (Index i = 0; i < p.count; ++i) {
+    const R v = e[p.labels[i]];
+    smallest = v < smallest ? v : smallest;
+    em[i] = static_cast<double>(v);
+  }
+  normal = normal && smallest >= std::numeric_limits<R>::min();
   em[p.count] = 0;
   em[p.count + 1] = static_cast<double>(e[p.blank]);
   return static_cast<double>(er.sum());
@@ -276,16 +286,18 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
 
   double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
   long long norm_exponent = 0;
+  bool normal = true;
   for (Index t = 0; t < T; ++t) {
     R m;
     const double sum =
-        frame_statistics<R>(p, reader.row(row0 + t, buffer), e, m, emit + t * (S + 2));
+        frame_statistics<R>(p, reader.row(row0 + t, buffer), e, m, emit + t * (S + 2), normal);
     int n;
     norm = std::frexp(norm * sum, &n);
     norm_exponent += n;
     frame_max[t] = static_cast<double>(m);
     inv_sum[t] = 1.0 / sum;
   }
+  if (!normal) return false;
 
   double* last = beta + (T - 1) * F;
   std::fill(last, last + F, 0.0);
