@@ -220,6 +220,16 @@ class CTCLoss {
     return total;
   }
 
+  /// Each fails with the message of the first bad input; nothing is written before.
+  template <class F, class Y, class K>
+  void check_sequences(Eigen::Index T, Eigen::Index C, const Eigen::DenseBase<F>& frames,
+                       const Eigen::DenseBase<Y>& labels,
+                       const Eigen::DenseBase<K>& label_counts) const;
+  template <class W>
+  static double check_weights(const W* weights, Eigen::Index N);  // returns their total
+  template <class G>
+  static void check_gradient(G* gradient, Eigen::Index T, Eigen::Index C);
+
   /// Every check, then the batch. Each pointer is an argument or nullptr.
   template <class X, class F, class Y, class K, class W, class G, class U>
   Partial<double> run(const Eigen::DenseBase<X>& logits_in, const Eigen::DenseBase<F>& frames,
@@ -231,22 +241,14 @@ class CTCLoss {
   bool zero_infinity_ = false;
 };
 
-template <class X, class F, class Y, class K, class W, class G, class U>
-Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
-                             const Eigen::DenseBase<F>& frames, const Eigen::DenseBase<Y>& labels,
-                             const Eigen::DenseBase<K>& label_counts, const W* weights, G* gradient,
-                             U* unreduced) const {
-  using S = typename X::Scalar;
-  using R = detail::compute_t<S>;
-  using Eigen::Index;
-  static_assert(!std::is_integral_v<S>,
-                "lossfn: logits must be floating-point (float, double, Eigen::half or "
-                "Eigen::bfloat16); cast integer data with .cast<float>().");
+template <class F, class Y, class K>
+void CTCLoss::check_sequences(Eigen::Index T, Eigen::Index C, const Eigen::DenseBase<F>& frames,
+                              const Eigen::DenseBase<Y>& labels,
+                              const Eigen::DenseBase<K>& label_counts) const {
   static_assert(std::is_integral_v<typename F::Scalar> && std::is_integral_v<typename Y::Scalar> &&
                     std::is_integral_v<typename K::Scalar>,
                 "lossfn: CTCLoss's frames, labels and label_counts must be integers.");
-  const detail::Input<X> logits(logits_in.derived());
-  const Index T = logits.rows(), C = logits.cols();
+  using Eigen::Index;
   if (blank_ >= C)
     detail::fail_option(
         name, "blank", static_cast<double>(blank_),
@@ -278,40 +280,65 @@ Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
       detail::fail_value(name, detail::position("labels", i), y,
                          "is the blank (a label is never the blank)");
   }
-  double total_weight = static_cast<double>(N);
-  if constexpr (!std::is_same_v<W, detail::None>) {
+}
+
+template <class W>
+double CTCLoss::check_weights(const W* weights, Eigen::Index N) {
+  if constexpr (std::is_same_v<W, detail::None>) {
+    return static_cast<double>(N);
+  } else {
     if (weights->size() != N || (weights->rows() != 1 && weights->cols() != 1 && N > 0))
       detail::fail_shape(name, "weights", weights->rows(), weights->cols(),
                          detail::shape_text(N, 1) + " (one weight per sequence)");
-    total_weight = 0;
-    for (Index i = 0; i < N; ++i) {
+    double total = 0;
+    for (Eigen::Index i = 0; i < N; ++i) {
       const auto v = weights->derived().coeff(i);
       const double d = static_cast<double>(v);
       if (!(d >= 0) || !std::isfinite(d))
         detail::fail_value(name, detail::position("weights", i, 0), v,
                            "is not a finite non-negative weight");
-      total_weight += d;
+      total += d;
     }
+    return total;
   }
-  if constexpr (!std::is_same_v<G, detail::None>) {
-    if (gradient->rows() != T || gradient->cols() != C) {
-      bool resizable = false;
-      if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>)
-        resizable = gradient->size() == 0;
-      if (!resizable)
-        detail::fail_shape(name, "gradient", gradient->rows(), gradient->cols(),
-                           detail::shape_text(T, C) + " (the logits' shape)");
-      if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) gradient->resize(T, C);
-    }
-  }
+}
 
-  // Every input checked: the sequences, their labels and their factors.
+template <class G>
+void CTCLoss::check_gradient(G* gradient, Eigen::Index T, Eigen::Index C) {
+  if constexpr (!std::is_same_v<G, detail::None>) {
+    if (gradient->rows() == T && gradient->cols() == C) return;
+    constexpr bool plain = std::is_base_of_v<Eigen::PlainObjectBase<G>, G>;
+    if (!plain || gradient->size() != 0)
+      detail::fail_shape(name, "gradient", gradient->rows(), gradient->cols(),
+                         detail::shape_text(T, C) + " (the logits' shape)");
+    if constexpr (plain) gradient->resize(T, C);
+  }
+}
+
+template <class X, class F, class Y, class K, class W, class G, class U>
+Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
+                             const Eigen::DenseBase<F>& frames, const Eigen::DenseBase<Y>& labels,
+                             const Eigen::DenseBase<K>& label_counts, const W* weights, G* gradient,
+                             U* unreduced) const {
+  using S = typename X::Scalar;
+  using Eigen::Index;
+  static_assert(!std::is_integral_v<S>,
+                "lossfn: logits must be floating-point (float, double, Eigen::half or "
+                "Eigen::bfloat16); cast integer data with .cast<float>().");
+  const detail::Input<X> logits(logits_in.derived());
+  const Index T = logits.rows(), C = logits.cols(), N = frames.size();
+  check_sequences(T, C, frames, labels, label_counts);
+  const double total_weight = check_weights(weights, N);
+  check_gradient(gradient, T, C);
+
+  // Every input checked: the sequences, their labels and their factors
+  // (the derivative of the returned value with respect to each l_n).
   using namespace detail::ctc;
   auto* spans = scratch<Span, call_slot>(static_cast<std::size_t>(N));
   auto* all_labels = scratch<std::int64_t, index_slot>(static_cast<std::size_t>(labels.size()));
-  auto* numbers = scratch<double, call_slot>(static_cast<std::size_t>(2 * N));
-  double* factors = numbers;
-  double* losses = numbers + N;
+  double* factors = scratch<double, call_slot>(static_cast<std::size_t>(3 * N));
+  double* losses = factors + N;
+  double* w = losses + N;
   for (Index i = 0; i < labels.size(); ++i)
     all_labels[i] = static_cast<std::int64_t>(labels.derived().coeff(i));
   const bool mean = reduction_ == Reduction::mean;
@@ -322,28 +349,24 @@ Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
     spans[n] = Span{row, f, label, s};
     row += f;
     label += s;
-    double w = 1;
+    w[n] = 1;
     if constexpr (!std::is_same_v<W, detail::None>)
-      w = static_cast<double>(weights->derived().coeff(n));
-    factors[n] =
-        mean ? (total_weight > 0 ? w / (static_cast<double>(std::max<Index>(s, 1)) * total_weight)
-                                 : 0.0)
-             : w;
+      w[n] = static_cast<double>(weights->derived().coeff(n));
+    const double per_label = 1.0 / static_cast<double>(std::max<Index>(s, 1));
+    factors[n] = !mean ? w[n] : total_weight > 0 ? w[n] * per_label / total_weight : 0.0;
   }
-  run_batch<R>(logits, spans, N, all_labels, static_cast<Index>(blank_), zero_infinity_, factors,
-               gradient, losses);
+  run_batch<detail::compute_t<S>>(logits, spans, N, all_labels, static_cast<Index>(blank_),
+                                  zero_infinity_, factors, gradient, losses);
 
+  // The reduction, in sequence order; a sequence of weight 0 adds 0 (never 0·inf).
   Partial<double> p;
   p.reduction = reduction_;
   p.weight = total_weight;
   if constexpr (!std::is_same_v<U, detail::None>) unreduced->resize(N);
   for (Index n = 0; n < N; ++n) {
-    double w = 1;
-    if constexpr (!std::is_same_v<W, detail::None>)
-      w = static_cast<double>(weights->derived().coeff(n));
-    const double term = w == 0 ? 0.0 : w * losses[n];
+    const double term = w[n] == 0 ? 0.0 : w[n] * losses[n];
     if constexpr (!std::is_same_v<U, detail::None>)
-      (*unreduced)(n) = static_cast<S>(static_cast<R>(term));
+      (*unreduced)(n) = static_cast<S>(static_cast<detail::compute_t<S>>(term));
     p.sum += mean ? term / static_cast<double>(std::max<Index>(spans[n].count, 1)) : term;
   }
   return p;

@@ -104,6 +104,8 @@ class GradientWriter {
       if constexpr (std::is_same_v<typename G::Scalar, R>) direct_ = out_.linear(true);
   }
   static constexpr bool active = !std::is_same_v<G, None>;
+  /// Whether rows are written in place (row() is the caller's storage).
+  bool in_place() const { return direct_ != nullptr; }
   R* row(Index t, R* buffer) const { return direct_ ? direct_ + t * cols_ : buffer; }
   void commit(Index t, const R* values) const {
     if (!direct_)
@@ -123,17 +125,21 @@ struct Problem {
   double factor;               // d(returned value)/d l: the reduction's weight of this term
 };
 
-/// softmax_t − γ_t, times the sequence's factor, into g: one pass of
-/// exponentials over the row, then each state's share taken from its class:
-/// the blank's `blank` (already times the factor), label i's
+/// softmax_t − γ_t, times the sequence's factor, into g: the row's
+/// exponentials exp(x − max) (taken here from x, or already in g where
+/// x is nullptr) times 1/Σ·factor, then each state's share taken from its
+/// class: the blank's `blank` (already times the factor), label i's
 /// label_share(i)·factor (an error of an ulp of the row's largest entry, as
 /// the softmax's own).
 template <class R, class Share>
 void write_frame(const Problem& p, const R* x, R max, double inv_sum, double blank,
                  const Share& label_share, R* g) {
   using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
-  Eigen::Map<const Row> xr(x, p.classes);
-  Eigen::Map<Row>(g, p.classes) = (xr - max).exp() * static_cast<R>(inv_sum * p.factor);
+  Eigen::Map<Row> gr(g, p.classes);
+  if (x)
+    gr = (Eigen::Map<const Row>(x, p.classes) - max).exp() * static_cast<R>(inv_sum * p.factor);
+  else
+    gr *= static_cast<R>(inv_sum * p.factor);
   g[p.blank] -= static_cast<R>(blank);
   for (Index i = 0; i < p.count; ++i) g[p.labels[i]] -= static_cast<R>(label_share(i) * p.factor);
 }
@@ -289,8 +295,11 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
   bool normal = true;
   for (Index t = 0; t < T; ++t) {
     R m;
+    // Where the gradient is written in place, its row keeps the exponentials
+    // until the gradient pass scales them: one exp per logit per call.
+    R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, e) : e;
     const double sum =
-        frame_statistics<R>(p, reader.row(row0 + t, buffer), e, m, emit + t * (S + 2), normal);
+        frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, m, emit + t * (S + 2), normal);
     int n;
     norm = std::frexp(norm * sum, &n);
     norm_exponent += n;
@@ -351,8 +360,9 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
       const double* a = alpha;
       R* g = writer.row(row0 + t, buffer);
       write_frame<R>(
-          p, reader.row(row0 + t, e), static_cast<R>(frame_max[t]), inv_sum[t],
-          z_blanks * inv_z * p.factor, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), static_cast<R>(frame_max[t]),
+          inv_sum[t], z_blanks * inv_z * p.factor,
+          [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
       writer.commit(row0 + t, g);
     }
   }
