@@ -204,7 +204,7 @@ class CTCLoss {
   }
 
   template <class V>
-  static void check_vector(const V& v, const char* argument, const std::string& expected) {
+  static void check_vector(const V& v, const char* argument, const char* expected) {
     if (v.rows() != 1 && v.cols() != 1 && v.size() != 0)
       detail::fail_shape(name, argument, v.rows(), v.cols(), expected);
   }
