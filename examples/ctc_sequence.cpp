@@ -155,9 +155,8 @@ int main(int argc, char** argv) {
     }
     const double test_loss = ctc(model.logits(test.x), test.frames, test.labels, test.label_counts);
     std::cout << std::setw(5) << epoch << std::setw(12) << std::fixed << std::setprecision(4)
-              << loss / static_cast<double>(batches) << std::setw(11) << test_loss
-              << std::setw(17) << std::setprecision(1) << 100 * word_accuracy(model, test)
-              << "%\n";
+              << loss / static_cast<double>(batches) << std::setw(11) << test_loss << std::setw(17)
+              << std::setprecision(1) << 100 * word_accuracy(model, test) << "%\n";
   }
   // The words a linear frame classifier gets right at this noise: ~89% after
   // 15 epochs, more than half after the quick run's 8.
