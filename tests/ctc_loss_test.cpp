@@ -245,6 +245,8 @@ void for_each_layout(const layouts::ColMajor<S>& p, F&& f) {
   f("strided Map", strided.map());
   const layouts::ColMajor<S> t = p.transpose();
   f("transposed column-major", t.transpose());
+  const layouts::ColMajor<S> zero = layouts::ColMajor<S>::Zero(p.rows(), p.cols());
+  f("expression", p + zero);  // read coefficient by coefficient
 }
 
 }  // namespace
