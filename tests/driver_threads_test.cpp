@@ -116,3 +116,44 @@ TEST_CASE("threads: an error in one block is reported as on one thread", "[drive
   CHECK_THROWS_WITH(lossfn::Hinge().value(x, y), Catch::Contains("target(5000, 0) = -3"));
   omp_set_num_threads(1);
 }
+
+TEST_CASE("threads: CTCLoss splits the batch by sequence, the same bits on 1, 2 and 3 threads",
+          "[ctc][threads]") {
+  std::mt19937 rng(29);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  // 1.3M logits in 23 sequences of varying lengths (some impossible, one empty).
+  const Eigen::Index N = 23, C = 300;
+  Eigen::VectorXi frames(N), counts(N);
+  std::vector<int> labels;
+  for (Eigen::Index n = 0; n < N; ++n) {
+    frames[n] = n == 5 ? 0 : 150 + static_cast<int>(rng() % 100);
+    counts[n] = n == 5 ? 0 : static_cast<int>(rng() % 60) + (n == 7 ? 300 : 0);
+    for (int i = 0; i < counts[n]; ++i) labels.push_back(1 + static_cast<int>(rng() % (C - 1)));
+  }
+  const Eigen::Map<const Eigen::VectorXi> y(labels.data(),
+                                            static_cast<Eigen::Index>(labels.size()));
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(frames.sum(), C);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+  const Eigen::MatrixXf xc = x;  // column-major: the copied-row path
+  for (const bool zero_infinity : {false, true}) {
+    const auto ctc = lossfn::CTCLoss().zero_infinity(zero_infinity);
+    std::vector<std::vector<unsigned char>> first;
+    for (int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      std::vector<std::vector<unsigned char>> results;
+      Eigen::MatrixXf g(x.rows(), x.cols());
+      results.push_back(bytes_of(ctc.value_and_gradient(x, frames, y, counts, g)));
+      results.push_back(bytes(g));
+      results.push_back(bytes_of(ctc.value_and_gradient(xc, frames, y, counts, g)));
+      results.push_back(bytes(g));
+      results.push_back(bytes(ctc.unreduced(x, frames, y, counts)));
+      if (threads == 1) {
+        first = results;
+        continue;
+      }
+      INFO("CTCLoss on " << threads << " threads");
+      for (size_t k = 0; k < results.size(); ++k) CHECK(results[k] == first[k]);
+    }
+  }
+  omp_set_num_threads(1);
+}

@@ -60,6 +60,9 @@ static_assert(matches<lossfn::SoftmaxFocalLoss>({true, true, true, false, true})
 static_assert(matches<lossfn::PolyCrossEntropy>({true, true, true, false, true}));
 static_assert(matches<lossfn::KLDivergence>({true, true, true, true, false}));
 static_assert(matches<lossfn::PoissonNLLLoss>({true, true, true, true, false}));
+// CTC: a gradient and no Hessian; smooth in the logits, not convex; one term
+// per sequence, not per row.
+static_assert(matches<lossfn::CTCLoss>({true, false, true, false, false}));
 
 // The traits are compile-time constants usable where a constant is required.
 static_assert(std::is_same_v<decltype(lossfn::traits<lossfn::HuberLoss>::convex), const bool>);
@@ -163,5 +166,6 @@ TEST_CASE("the traits table of docs/api.md matches the code", "[traits][docs]") 
     CHECK(table[#L] == row_of<lossfn::L>()); \
   }
   LOSSFN_EVERY_LOSS(LOSSFN_ROW)
+  LOSSFN_ROW(CTCLoss)  // (not in LOSSFN_EVERY_LOSS: its inputs are sequences)
 #undef LOSSFN_ROW
 }

@@ -13,6 +13,8 @@ TARGETS = {
     "fuzz_elementwise": (15, 3, 160),
     # rows x columns of values (up to 9 x 40, ~3 bytes each) follow the options
     "fuzz_rowwise": (6, 8, 1200),
+    # the first byte is the shape (sequences, classes); labels and logits follow
+    "fuzz_ctc": (64, 1, 600),
 }
 
 for target, (losses, seeds, longest) in TARGETS.items():

@@ -1,0 +1,521 @@
+// lossfn — connectionist temporal classification: the forward–backward
+// recursion of one sequence, and the traversal of a batch of them.
+//
+// The states of a sequence of S labels are the extended sequence
+// blank, l_0, blank, l_1, …, l_{S−1}, blank (2S + 1 states), kept as two
+// arrays: B_i (the blank before label i, i = 0 … S) and A_i (label i). With
+// e_t(k) the emission of class k at frame t,
+//   α_t(B_i) = (α_{t−1}(B_i) + α_{t−1}(A_{i−1}))·e_t(blank)
+//   α_t(A_i) = (α_{t−1}(A_i) + α_{t−1}(B_i) + [l_i ≠ l_{i−1}]·α_{t−1}(A_{i−1}))·e_t(l_i)
+// and β′ (the probability of the rest of the frames, after t) runs the same
+// recursion backwards. P = α_{T−1}(B_S) + α_{T−1}(A_{S−1}), the loss is
+// −log P, and the gradient with respect to the logits of frame t is
+// softmax_t − γ_t, γ_t(k) the share of Σ_s α_t(s)·β′_t(s) on the states of
+// class k.
+//
+// Method. Linear space in double: each frame's α (and β′) is rescaled by a
+// power of two — exact, so the scalings add no rounding — and the emissions
+// are the frame's exp(x − max), its softmax normaliser Σ_t added back in log
+// space (l = Σ_t log Σ_t − log P̂). Every state's value then carries at most
+// 3 roundings per frame (a sum of three positive terms and a product), so
+// z_t = Σ_s α_t(s)·β′_t(s), which is the same P̂ at every frame in exact
+// arithmetic, agrees across frames to (8T + 4S + 16)·ε. Two things break
+// that: an emission that is not a normal number (a logit gap beyond 87 in
+// float, 708 in double), and a state that falls 2^−1074 behind the leading
+// ones and later leads (its mass was flushed to zero). The first is seen in
+// the emissions, the second as frames whose z_t disagree; either way the
+// sequence is recomputed in log space (logspace_sequence), which needs
+// neither. Linear space costs a multiply-add per state and frame on SIMD
+// lanes where log space costs an exp and a log, so the recursion stays a
+// small part of the call next to the softmax of each frame (O(T·C)).
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "access.hpp"
+#include "packet.hpp"
+#include "reduce.hpp"
+
+LOSSFN_WARNINGS_OFF
+
+namespace lossfn::detail::ctc {
+
+using Eigen::Index;
+
+/// Memory of the calling thread for slot Slot, grown when a call needs more
+/// than any before it on this thread and then kept: no allocation per call
+/// once warm. Each slot has one user at a time.
+template <class T, int Slot>
+T* scratch(std::size_t n) {
+  thread_local std::vector<T> memory;
+  if (memory.size() < n) memory.resize(n);
+  return memory.data();
+}
+enum Slot { sequence_slot, row_slot, call_slot, index_slot };
+
+/// One sequence of a batch: rows [row, row + frames) of the logits, labels
+/// [label, label + count) of the concatenated labels.
+struct Span {
+  Index row = 0, frames = 0, label = 0, count = 0;
+  /// The frames an alignment needs: one per label, and a blank between equal neighbours.
+  Index needed(const std::int64_t* labels) const {
+    Index n = count;
+    for (Index i = 1; i < count; ++i) n += labels[label + i] == labels[label + i - 1];
+    return n;
+  }
+};
+
+/// Row t of the logits as a contiguous run of R: in place for contiguous
+/// rows of R (row-major data), else copied into `buffer`.
+template <class X, class R>
+class FrameReader {
+  const Input<X>& x_;
+  const R* direct_ = nullptr;
+
+ public:
+  explicit FrameReader(const Input<X>& x) : x_(x) {
+    if constexpr (std::is_same_v<typename X::Scalar, R>) direct_ = x.linear(true);
+  }
+  const R* row(Index t, R* buffer) const {
+    if (direct_) return direct_ + t * x_.cols();
+    for (Index c = 0; c < x_.cols(); ++c) buffer[c] = static_cast<R>(x_(t, c));
+    return buffer;
+  }
+};
+
+/// Row t of the caller's gradient: written in place where it is a contiguous
+/// row of R, else through `buffer` and then entry by entry.
+template <class G, class R>
+class GradientWriter {
+  Output<G> out_;
+  R* direct_ = nullptr;
+  Index cols_;
+
+ public:
+  GradientWriter(G* out, Index rows, Index cols)
+      : out_(output(out, rows, cols, "", "")), cols_(cols) {
+    if constexpr (!std::is_same_v<G, None>)
+      if constexpr (std::is_same_v<typename G::Scalar, R>) direct_ = out_.linear(true);
+  }
+  static constexpr bool active = !std::is_same_v<G, None>;
+  /// Whether rows are written in place (row() is the caller's storage).
+  bool in_place() const { return direct_ != nullptr; }
+  R* row(Index t, R* buffer) const { return direct_ ? direct_ + t * cols_ : buffer; }
+  void commit(Index t, const R* values) const {
+    if (!direct_)
+      for (Index c = 0; c < cols_; ++c) out_.set(t, c, values[c]);
+  }
+  void fill(Index t, R v, R* buffer) const {
+    R* g = row(t, buffer);
+    std::fill(g, g + cols_, v);
+    commit(t, g);
+  }
+};
+
+/// What the recursion of one sequence needs besides its frames.
+struct Problem {
+  Index frames, count, classes, blank;
+  const std::int64_t* labels;  // the sequence's labels
+  double factor;               // d(returned value)/d l: the reduction's weight of this term
+};
+
+/// softmax_t − γ_t, times the sequence's factor, into g: the row's
+/// exponentials exp(x − max) (taken here from x, or already in g where
+/// x is nullptr) times 1/Σ·factor, then each state's share taken from its
+/// class: the blank's `blank` (already times the factor), label i's
+/// label_share(i)·factor (an error of an ulp of the row's largest entry, as
+/// the softmax's own).
+template <class R, class Share>
+void write_frame(const Problem& p, const R* x, R max, double inv_sum, double blank,
+                 const Share& label_share, R* g) {
+  using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
+  Eigen::Map<Row> gr(g, p.classes);
+  if (x)
+    gr = (Eigen::Map<const Row>(x, p.classes) - max).exp() * static_cast<R>(inv_sum * p.factor);
+  else
+    gr *= static_cast<R>(inv_sum * p.factor);
+  g[p.blank] -= static_cast<R>(blank);
+  for (Index i = 0; i < p.count; ++i) g[p.labels[i]] -= static_cast<R>(label_share(i) * p.factor);
+}
+
+// ---- linear space -----------------------------------------------------------
+//
+// A frame's α (or β′) is stored as [0, A_0 … A_{S−1}, 0, B_0 … B_S] (2S + 3
+// doubles): the zeros stand for A_{−1} and A_S, so that the recursions read
+// their neighbours without a test, and a frame's Σ α·β′ is one dot product.
+// Its emissions are [e(l_0) … e(l_{S−1}), 0, e(blank)], and skip[i] = 1 where
+// l_i ≠ l_{i−1} (i ≥ 1), else 0 (skip[S] = 0).
+
+/// Σ body(V, i) for i in [0, n): on SIMD lanes of doubles (V = Vec<double>,
+/// the lanes summed once at the end), the rest and everything without
+/// packets as body(double, i). The order of the additions depends on n only.
+#if defined(__GNUC__) || defined(__clang__)
+#define LOSSFN_CTC_INLINE __attribute__((always_inline)) inline
+#else
+#define LOSSFN_CTC_INLINE inline
+#endif
+template <class F>
+LOSSFN_CTC_INLINE double sum_lanes(Index n, F body) {
+  Index i = 0;
+  double total = 0;
+  if constexpr (has_packet<double>) {
+    using V = Vec<double>;
+    V lanes(0.0);
+    for (; i + V::size <= n; i += V::size) lanes += body(V(0.0), i);
+    total = sum_in_lane_order(lanes);
+  }
+  for (; i < n; ++i) total += body(0.0, i);
+  return total;
+}
+template <class V>
+V load(const double* p) {
+  if constexpr (std::is_same_v<V, double>)
+    return *p;
+  else
+    return V::load(p);
+}
+template <class V>
+void store(double* p, const V& v) {
+  if constexpr (std::is_same_v<V, double>)
+    *p = v;
+  else
+    v.store(p);
+}
+
+/// α_t from α_{t−1} (both as laid out above), each emission times `scale`
+/// (a power of two: exact). Returns Σ α_t.
+inline double alpha_step(Index S, const double* prev, const double* em, const double* skip,
+                         double scale, double* cur) {
+  const double* a = prev + 1;
+  const double* b = prev + S + 2;
+  double* A = cur + 1;
+  double* B = cur + S + 2;
+  const double eb = em[S + 1] * scale;
+  B[0] = b[0] * eb;
+  return B[0] + sum_lanes(S, [=](auto v, Index i) {
+           using V = decltype(v);
+           const V ai = (load<V>(a + i) + load<V>(b + i) + load<V>(skip + i) * load<V>(a + i - 1)) *
+                        (load<V>(em + i) * V(scale));
+           const V bi = (load<V>(b + i + 1) + load<V>(a + i)) * V(eb);
+           store(A + i, ai);
+           store(B + i + 1, bi);
+           return V(ai + bi);
+         });
+}
+
+/// β′_{t−1} from β′_t and frame t's emissions, times `scale`. Returns Σ β′_{t−1}.
+inline double beta_step(Index S, const double* next, const double* em, const double* skip,
+                        double scale, double* cur) {
+  const double* a = next + 1;
+  const double* b = next + S + 2;
+  double* A = cur + 1;
+  double* B = cur + S + 2;
+  const double eb = em[S + 1] * scale;
+  const double total = sum_lanes(S, [=](auto v, Index i) {
+    using V = decltype(v);
+    const V sc(scale), ebv(eb);
+    const V ea = load<V>(a + i) * load<V>(em + i) * sc;  // e·β′ of A_i, scaled
+    const V ea1 = load<V>(a + i + 1) * load<V>(em + i + 1) * sc;
+    const V ai = ea + load<V>(b + i + 1) * ebv + load<V>(skip + i + 1) * ea1;
+    const V bi = load<V>(b + i) * ebv + ea;
+    store(A + i, ai);
+    store(B + i, bi);
+    return V(ai + bi);
+  });
+  B[S] = b[S] * eb;
+  return total + B[S];
+}
+
+/// Σ_i x[i]·y[i] over n entries.
+inline double dot(Index n, const double* x, const double* y) {
+  return sum_lanes(n, [=](auto v, Index i) {
+    using V = decltype(v);
+    return V(load<V>(x + i) * load<V>(y + i));
+  });
+}
+
+/// Frame t's softmax statistics: its largest logit, Σ_c exp(x_c − max) (the
+/// return value), and the emissions exp(x − max) of its states (laid out as
+/// above). `normal` becomes false if an emission is below R's smallest
+/// normal number (0 or fewer digits: a logit gap beyond 87 in float, 708 in
+/// double), where only log space keeps its digits.
+template <class R>
+double frame_statistics(const Problem& p, const R* x, R* e, R& max, double* em, bool& normal) {
+  using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
+  Eigen::Map<const Row> xr(x, p.classes);
+  max = xr.maxCoeff();
+  Eigen::Map<Row> er(e, p.classes);
+  er = (xr - max).exp();
+  R smallest = e[p.blank];
+  for (Index i = 0; i < p.count; ++i) {
+    const R v = e[p.labels[i]];
+    smallest = v < smallest ? v : smallest;
+    em[i] = static_cast<double>(v);
+  }
+  normal = normal && smallest >= std::numeric_limits<R>::min();
+  em[p.count] = 0;
+  em[p.count + 1] = static_cast<double>(e[p.blank]);
+  return static_cast<double>(er.sum());
+}
+
+/// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
+/// labels), in three passes: the frames' softmax statistics and emissions
+/// (in frame order), β′ (backwards, over the emissions alone), then α with
+/// the check and the gradient rows (in frame order again, so that the logits
+/// are read and the gradient written as streams). Returns false where the
+/// check fails (an underflow that mattered): the caller then runs
+/// logspace_sequence. Else `loss` = −log P.
+template <class R, class Reader, class Writer>
+bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
+                     double& loss) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
+  // β′ (T·F), emissions (T·(S + 2)), per frame: max, 1/Σ and the exponent
+  // D_t of β′'s scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1).
+  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 5) + 3 * F));
+  double* emit = beta + T * F;
+  double* frame_max = emit + T * (S + 2);
+  double* inv_sum = frame_max + T;
+  double* exponent = inv_sum + T;
+  double* alpha = exponent + T;
+  double* next_alpha = alpha + F;
+  double* skip = next_alpha + F;
+  R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
+  R* e = buffer + C;
+  for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
+
+  double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
+  long long norm_exponent = 0;
+  bool normal = true;
+  for (Index t = 0; t < T; ++t) {
+    R m;
+    // Where the gradient is written in place, its row keeps the exponentials
+    // until the gradient pass scales them: one exp per logit per call.
+    R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, e) : e;
+    const double sum =
+        frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, m, emit + t * (S + 2), normal);
+    int n;
+    norm = std::frexp(norm * sum, &n);
+    norm_exponent += n;
+    frame_max[t] = static_cast<double>(m);
+    inv_sum[t] = 1.0 / sum;
+  }
+  if (!normal) return false;
+
+  double* last = beta + (T - 1) * F;
+  std::fill(last, last + F, 0.0);
+  last[F - 1] = 1.0;         // B_S
+  if (S > 0) last[S] = 1.0;  // A_{S−1}
+  double total = S > 0 ? 2.0 : 1.0;
+  long long D = 0;
+  exponent[T - 1] = 0;
+  for (Index t = T - 1; t > 0; --t) {
+    double* cur = beta + (t - 1) * F;
+    cur[0] = cur[S + 1] = 0;  // the pads
+    int j;
+    std::frexp(total, &j);
+    total = beta_step(S, beta + t * F, emit + t * (S + 2), skip, std::ldexp(1.0, -j), cur);
+    D += j;
+    exponent[t - 1] = static_cast<double>(D);
+    if (!(total > 0 && total < inf)) return false;
+  }
+
+  // α̃_t = α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
+  // arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0.
+  const double tolerance =
+      static_cast<double>(8 * T + 4 * S + 16) * std::numeric_limits<double>::epsilon();
+  std::fill(alpha, alpha + 2 * F, 0.0);  // α̃ and the next one (their pads stay 0)
+  long long E = 0;
+  double z0 = 0;
+  for (Index t = 0; t < T; ++t) {
+    const double* em = emit + t * (S + 2);
+    if (t == 0) {
+      alpha[S + 2] = em[S + 1];     // B_0
+      if (S > 0) alpha[1] = em[0];  // A_0
+      total = alpha[S + 2] + alpha[1];
+    } else {
+      int k;
+      std::frexp(total, &k);
+      total = alpha_step(S, alpha, em, skip, std::ldexp(1.0, -k), next_alpha);
+      E += k;
+      std::swap(alpha, next_alpha);
+    }
+    const double* b = beta + t * F;
+    const double z_labels = dot(S, alpha + 1, b + 1),
+                 z_blanks = dot(S + 1, alpha + S + 2, b + S + 2);
+    const double z = z_labels + z_blanks;
+    if (t == 0) z0 = z;
+    const long long shift =
+        E + static_cast<long long>(exponent[t]) - static_cast<long long>(exponent[0]);
+    const double ratio = std::ldexp(z, static_cast<int>(std::clamp(shift, -4000LL, 4000LL))) / z0;
+    if (!(z0 > 0 && z0 < inf && std::abs(ratio - 1.0) <= tolerance)) return false;
+    if constexpr (Writer::active) {
+      const double inv_z = 1.0 / z;
+      const double* a = alpha;
+      R* g = writer.row(row0 + t, buffer);
+      write_frame<R>(
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), static_cast<R>(frame_max[t]),
+          inv_sum[t], z_blanks * inv_z * p.factor,
+          [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
+      writer.commit(row0 + t, g);
+    }
+  }
+  // l = Σ_t log Σ_t − log P̂.
+  loss = std::log(norm / z0) +
+         static_cast<double>(norm_exponent - static_cast<long long>(exponent[0])) *
+             0.6931471805599453;  // ln 2
+  return std::abs(loss) < inf;
+}
+
+/// log(e^a + e^b), exact for −inf operands.
+inline double log_add(double a, double b) {
+  if (a < b) std::swap(a, b);
+  if (b == -std::numeric_limits<double>::infinity()) return a;
+  return a + std::log1p(std::exp(b - a));
+}
+
+/// The recursion of one sequence in log space, in double: no underflow for
+/// any logits (the fallback of linear_sequence). Returns −log P.
+template <class R, class Reader, class Writer>
+double logspace_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer) {
+  constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+  const Index T = p.frames, S = p.count, L = 2 * S + 1, C = p.classes;
+  double* la =
+      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 1) + 3 * L + S + 1));
+  double* lse = la + T * L;
+  double* lb = lse + T;
+  double* next = lb + L;
+  double* b = next + L;
+  double* occupancy = b + L;  // per state
+  R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
+  auto klass = [&](Index s) { return s % 2 == 0 ? p.blank : static_cast<Index>(p.labels[s / 2]); };
+  auto skips = [&](Index s) {
+    return s % 2 == 1 && s >= 3 && p.labels[s / 2] != p.labels[s / 2 - 1];
+  };
+  auto frame = [&](Index t) {  // the row, its log-sum-exp stored in lse[t]
+    const R* x = reader.row(row0 + t, buffer);
+    double m = minus_inf;
+    for (Index c = 0; c < C; ++c) m = std::max(m, static_cast<double>(x[c]));
+    double sum = 0;
+    for (Index c = 0; c < C; ++c) sum += std::exp(static_cast<double>(x[c]) - m);
+    lse[t] = m + std::log(sum);
+    return x;
+  };
+  for (Index t = 0; t < T; ++t) {
+    const R* x = frame(t);
+    double* cur = la + t * L;
+    for (Index s = 0; s < L; ++s) {
+      double v = minus_inf;
+      if (t == 0) {
+        if (s < 2) v = 0;
+      } else {
+        const double* prev = cur - L;
+        v = prev[s];
+        if (s >= 1) v = log_add(v, prev[s - 1]);
+        if (skips(s)) v = log_add(v, prev[s - 2]);
+      }
+      cur[s] = v + (static_cast<double>(x[klass(s)]) - lse[t]);
+    }
+  }
+  const double* last = la + (T - 1) * L;
+  const double log_p = log_add(last[L - 1], L > 1 ? last[L - 2] : minus_inf);
+  if constexpr (Writer::active) {
+    std::fill(lb, lb + L, minus_inf);
+    lb[L - 1] = 0;
+    if (L > 1) lb[L - 2] = 0;
+    for (Index t = T - 1; t >= 0; --t) {
+      const R* x = reader.row(row0 + t, buffer);
+      double blank = 0;
+      for (Index s = 0; s < L; ++s) {
+        occupancy[s] = std::exp(la[t * L + s] + lb[s] - log_p);
+        if (s % 2 == 0) blank += occupancy[s];
+      }
+      R* g = writer.row(row0 + t, buffer + C);
+      for (Index c = 0; c < C; ++c)
+        g[c] = static_cast<R>(std::exp(static_cast<double>(x[c]) - lse[t]) * p.factor);
+      g[p.blank] -= static_cast<R>(blank * p.factor);
+      for (Index i = 0; i < S; ++i)
+        g[p.labels[i]] -= static_cast<R>(occupancy[2 * i + 1] * p.factor);
+      writer.commit(row0 + t, g);
+      if (t == 0) break;
+      for (Index s = 0; s < L; ++s) b[s] = lb[s] + (static_cast<double>(x[klass(s)]) - lse[t]);
+      for (Index s = 0; s < L; ++s) {
+        double v = b[s];
+        if (s + 1 < L) v = log_add(v, b[s + 1]);
+        if (s + 2 < L && skips(s + 2)) v = log_add(v, b[s + 2]);
+        next[s] = v;
+      }
+      std::swap(lb, next);
+    }
+  }
+  return -log_p;
+}
+
+/// −log P of one sequence, with its gradient rows written (times p.factor)
+/// when the writer is active: 0 and no rows for no frames and no labels;
+/// +inf (0 under zero_infinity) where no alignment fits, with NaN rows (zero
+/// rows under zero_infinity); 0 and zero rows for a sequence of weight 0.
+template <class R, class Reader, class Writer>
+double sequence_loss(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
+                     Index needed, bool zero_infinity) {
+  R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * p.classes));
+  auto fill_rows = [&](R v) {
+    if constexpr (Writer::active)
+      for (Index t = 0; t < p.frames; ++t) writer.fill(row0 + t, v, buffer);
+  };
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (p.factor == 0) {
+    fill_rows(R(0));
+    return 0;
+  }
+  if (p.frames < needed) {
+    fill_rows(zero_infinity ? R(0) : std::numeric_limits<R>::quiet_NaN());
+    return zero_infinity ? 0 : inf;
+  }
+  if (p.frames == 0) return 0;  // (and no labels: one empty alignment)
+  double loss = 0;
+  if (!linear_sequence<R>(p, row0, reader, writer, loss))
+    loss = logspace_sequence<R>(p, row0, reader, writer);
+  if (loss == inf && zero_infinity) {
+    fill_rows(R(0));
+    return 0;
+  }
+  return loss;
+}
+
+/// Every sequence of a batch: losses[n] = l_n (as sequence_loss gives it),
+/// gradient rows written. Sequences are independent, so the results are the
+/// same bits on any number of threads; with OpenMP and a large batch the
+/// sequences run on all threads.
+template <class R, class X, class G>
+void run_batch(const Input<X>& logits, const Span* spans, Index N, const std::int64_t* labels,
+               Index blank, bool zero_infinity, const double* factors, G* gradient,
+               double* losses) {
+  const FrameReader<X, R> reader(logits);
+  const GradientWriter<G, R> writer(gradient, logits.rows(), logits.cols());
+  auto one = [&](Index n) {
+    const Span& sp = spans[n];
+    const Problem p{sp.frames, sp.count, logits.cols(), blank, labels + sp.label, factors[n]};
+    losses[n] = sequence_loss<R>(p, sp.row, reader, writer, sp.needed(labels), zero_infinity);
+  };
+#ifdef LOSSFN_OPENMP
+  if (N > 1 && use_threads(logits.rows() * logits.cols())) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (Index n = 0; n < N; ++n) one(n);
+    return;
+  }
+#endif
+  for (Index n = 0; n < N; ++n) one(n);
+}
+
+}  // namespace lossfn::detail::ctc
+
+#undef LOSSFN_CTC_INLINE
+
+LOSSFN_WARNINGS_ON
