@@ -104,6 +104,7 @@ void register_elementwise_float();
 void register_elementwise_double();
 void register_rowwise_float();
 void register_rowwise_double();
+void register_survival();
 #ifdef LOSSFN_BENCH_TORCH
 void torch_init();
 void register_torch();

@@ -3,7 +3,8 @@
 #   - the Catch2 suite under ASan+UBSan (any report fatal) with Eigen's
 #     assertions, built with clang++-14 at -O0 for this CPU (-march=native,
 #     when it runs here), so that the widest SIMD paths are the ones tested;
-#   - with g++: the threads test (OpenMP), the examples, the header,
+#   - with g++: the threads test (OpenMP), the examples (lossfn objectives
+#     inside XGBoost against its built-in ones among them), the header,
 #     compile-fail, consumer (find_package, add_subdirectory, FetchContent)
 #     and configuration tests (g++ and clang++, C++17 and C++20);
 #   - the thread-safety test under ThreadSanitizer (preset tsan);
@@ -20,7 +21,7 @@
 # cores), which keeps CI well inside its limit. g++ builds everything else.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config
+bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config libxgboost-dev
 
 build="${BUILD_DIR:-$root/build/test}"
 jobs="${JOBS:-$(nproc)}"

@@ -9,6 +9,7 @@
 #include "binary_cross_entropy.hpp"
 #include "binary_cross_entropy_with_logits.hpp"
 #include "categorical_cross_entropy.hpp"
+#include "cox_proportional_hazards.hpp"
 #include "hinge.hpp"
 #include "huber_loss.hpp"
 #include "kl_divergence.hpp"
