@@ -40,6 +40,8 @@ LOSSFN_TEST_HAS(log_target, true)
 LOSSFN_TEST_HAS(log_input, true)
 LOSSFN_TEST_HAS(full, true)
 LOSSFN_TEST_HAS(eps, 0.1)
+LOSSFN_TEST_HAS(power, 1.5)
+LOSSFN_TEST_HAS(expectile, 0.5)
 #undef LOSSFN_TEST_HAS
 
 template <class L, class = void>
@@ -80,6 +82,8 @@ Loss configure(const Case& c) {
   LOSSFN_TEST_OPTION(log_input, loss.log_input(c.number("log_input") != 0))
   LOSSFN_TEST_OPTION(full, loss.full(c.number("full") != 0))
   LOSSFN_TEST_OPTION(eps, loss.eps(c.number("eps")))
+  LOSSFN_TEST_OPTION(power, loss.power(c.number("power")))
+  LOSSFN_TEST_OPTION(expectile, loss.expectile(c.number("expectile")))
 #undef LOSSFN_TEST_OPTION
   if (c.has("variant")) {
     ++used;
@@ -441,14 +445,16 @@ bool results_fit(const Case& c) {
 }
 
 /// Every case of `loss_name` in the reference files (cases.txt: SPEC
-/// section 3; cases_extended.txt: section 5, sample weights, Hessians): in
+/// section 3; cases_extended.txt: section 5, sample weights, Hessians;
+/// cases_objectives.txt: the gradient-boosting objectives): in
 /// double, and in float where the inputs are floats and the expected results
 /// fit in float (results_fit). One call per loss in the whole suite, so that
 /// each loss's checks are instantiated once.
 template <class Loss>
 void check_reference_cases(const std::string& loss_name) {
   size_t count = 0;
-  for (const char* file : {"cases.txt", "cases_extended.txt", "cases_cox.txt"}) {
+  for (const char* file :
+       {"cases.txt", "cases_extended.txt", "cases_objectives.txt", "cases_cox.txt"}) {
     for (const Case& c : cases_of(file, loss_name)) {
       ++count;
       check_case<Loss, double>(c);
