@@ -202,7 +202,14 @@ std::vector<Problem> problems(const Generated& d, std::mt19937& rng) {
     counts(i) = poisson(rng);
     positive(i) = std::exp(0.5 * d.signal(i)) * std::gamma_distribution<double>(2.0, 0.5)(rng);
   }
-  const Matrix Y = y, C = counts, B = binary;
+  // Tweedie: compound Poisson-gamma claims (exactly 0 for about a third).
+  Vector claims(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int k = std::poisson_distribution<int>(std::exp(0.5 * d.signal(i)))(rng);
+    claims(i) = 0;
+    for (int c = 0; c < k; ++c) claims(i) += std::gamma_distribution<double>(2.0, 0.5)(rng);
+  }
+  const Matrix Y = y, C = counts, B = binary, P = positive, T = claims;
   out.push_back({"squared error",
                  {{"objective", "reg:squarederror"}},
                  as_labels(y),
@@ -213,6 +220,21 @@ std::vector<Problem> problems(const Generated& d, std::mt19937& rng) {
                  as_labels(binary),
                  1,
                  elementwise(lossfn::BinaryCrossEntropyWithLogits(), B)});
+  out.push_back({"pseudo-Huber",
+                 {{"objective", "reg:pseudohubererror"}, {"huber_slope", "0.5"}},
+                 as_labels(y),
+                 1,
+                 elementwise(lossfn::PseudoHuberLoss().delta(0.5), Y)});
+  out.push_back({"Tweedie",
+                 {{"objective", "reg:tweedie"}, {"tweedie_variance_power", "1.5"}},
+                 as_labels(claims),
+                 1,
+                 elementwise(lossfn::TweedieLoss().power(1.5), T)});
+  out.push_back({"Gamma",
+                 {{"objective", "reg:gamma"}},
+                 as_labels(positive),
+                 1,
+                 elementwise(lossfn::GammaLoss(), P)});
   out.push_back({"Poisson",
                  {{"objective", "count:poisson"}, {"max_delta_step", "0"}},
                  as_labels(counts),
