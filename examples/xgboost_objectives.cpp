@@ -92,7 +92,7 @@ class Booster {
   /// Raw margins (base margin + trees), N x K row-major.
   RowMatrixF margins(const Data& data, Eigen::Index rows, Eigen::Index outputs) const {
     const char* config =
-        R"({"type": 1, "training": false, "iteration_begin": 0, "iteration_end": 0,)"
+        R"({"type": 1, "training": true, "iteration_begin": 0, "iteration_end": 0,)"
         R"( "strict_shape": false})";
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
