@@ -98,7 +98,12 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
         [&](Index i) { return static_cast<double>(pred(i, 0)); },
         [&](Index i) { return weights.template operator()<double>(i, 0); },
         [&](Index i) { return static_cast<double>(target(i, 1)) == 1; });
-    const detail::RiskSums sums = detail::risk_sums(order, detail::wanted<U>);
+    const auto [shift, linear] = detail::linear_range(order);
+    const std::vector<double> scaled =
+        linear ? detail::scaled_risks(order, shift) : std::vector<double>();
+    const detail::RiskSums sums =
+        linear ? detail::risk_sums_linear(order, scaled, shift, detail::wanted<U>)
+               : detail::risk_sums(order, detail::wanted<U>);
 
     if constexpr (detail::wanted<U>) {
       request.terms->resize(n);
@@ -110,10 +115,14 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
       const double scale = mean ? 1 / sums.events : 1.0;
       const auto g = detail::output(request.gradient, n, 1, name, "gradient");
       const auto h = detail::output(request.hessian, n, 1, name, "hessian");
-      detail::risk_derivatives(order, sums, [&](Index p, double first, double second) {
+      auto put = [&](Index p, double first, double second) {
         g.set(order.row(p), 0, static_cast<C>(first * scale));
         if constexpr (Order >= 2) h.set(order.row(p), 0, static_cast<C>(second * scale));
-      });
+      };
+      if (linear)
+        detail::risk_derivatives_linear(order, scaled, sums, put);
+      else
+        detail::risk_derivatives(order, sums, put);
     }
     return Partial<double>{sums.sum, sums.events, reduction()};
   }

@@ -8,7 +8,14 @@
 // A_k = Σ_{events i, t_i ≤ t_k} w_i/R_i and B_k = Σ w_i/R_i². Subjects of
 // one time form a group: the whole group joins a sum before any member reads
 // it, which is what makes the derivatives exact at tied times. Every sum is
-// a running log-sum-exp, so no finite score overflows or underflows one.
+// a log-sum-exp, so no finite score overflows or underflows one:
+//  - scores within 100 of the largest, M, and weights in [1e-30, 1e30] (the
+//    usual case): each w·e^{x − M} is computed once, vectorized, and every
+//    sum of them, of their reciprocals and of the squared reciprocals is a
+//    normal double — the sweeps are plain running sums, with no exponential
+//    of their own;
+//  - anything else (scores of ±700, a NaN): running log-sum-exps, one
+//    exponential per step, which rescale as the largest term grows.
 // Single-threaded, in a fixed order: the same bits on every run.
 #pragma once
 
@@ -17,6 +24,8 @@
 #include <limits>
 #include <utility>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "access.hpp"
 #include "reduce.hpp"
@@ -97,8 +106,9 @@ struct RiskSums {
   double sum = 0;     // Σ_i w_i·δ_i·(log R_i − x_i), pairwise in sweep order
   double events = 0;  // Σ_i w_i·δ_i, the mean's denominator
   double shift = 0;   // M: the largest finite score of a weighted subject
-  /// Per position: log(w_i) + M − log R_i for an event of weight > 0 (its
-  /// share in A, over e^M), −inf for anyone else.
+  /// Per position, for an event of weight > 0, its share in A over e^M,
+  /// w_i·e^M/R_i: as a logarithm (log-sum-exp sweeps; −inf for anyone else)
+  /// or as the number itself (the linear sweeps; 0 for anyone else).
   std::vector<double> share;
   /// Per position: the weighted term w_i·δ_i·(log R_i − x_i) (if asked for).
   std::vector<double> term;
@@ -184,6 +194,109 @@ void risk_derivatives(const SurvivalOrder<Time>& o, const RiskSums& r, const Put
       const double u = w * std::exp((x - r.shift) + max);  // w·e^x / e^M·e^max
       const double first = u * a;
       put(p, first - (o.event[size_t(p)] ? w : 0.0), first - u * u * b);
+    }
+    begin = end;
+  }
+}
+
+// ---- the linear sweeps --------------------------------------------------------
+
+/// The largest finite score (0 if none), and whether the linear sweeps hold:
+/// every score within 100 of it (no NaN, no infinity) and every positive
+/// weight in [1e-30, 1e30]. Then w·e^{x−M} >= 3.7e-74, a share w_i·e^M/R_i
+/// <= e^100 and a term w_i·e^{2M}/R_i² of B <= e^200·1e30: all normal.
+template <class Time>
+std::pair<double, bool> linear_range(const SurvivalOrder<Time>& o) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (double x : o.score)
+    if (x > max && x != std::numeric_limits<double>::infinity()) max = x;
+  bool linear = true;
+  for (size_t p = 0; p < o.score.size(); ++p) {
+    const double w = o.weight[p];
+    linear = linear && o.score[p] >= max - 100 && o.score[p] <= max &&
+             (w == 0 || (w >= 1e-30 && w <= 1e30));
+  }
+  return {std::isfinite(max) ? max : 0.0, linear};
+}
+
+/// w·e^{x − M} for every position, vectorized.
+template <class Time>
+std::vector<double> scaled_risks(const SurvivalOrder<Time>& o, double shift) {
+  const Index n = o.size();
+  std::vector<double> e(static_cast<size_t>(n));
+  using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
+  const Eigen::Map<const Array> x(o.score.data(), n), w(o.weight.data(), n);
+  Eigen::Map<Array>(e.data(), n) = w * (x - shift).exp();
+  return e;
+}
+
+/// The downward sweep on e = w·e^{x−M}: R_i/e^M = top + rest, top the
+/// largest e so far (score x_top, weight w_top), so that
+/// log R_i − x_i = (x_top − x_i) + log w_top + log1p(rest/top) keeps its
+/// digits where one subject dominates, as RunningLogSumExp does.
+template <class Time>
+RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double>& e, double shift,
+                          bool keep_terms) {
+  const Index n = o.size();
+  RiskSums r;
+  r.shift = shift;
+  r.share.assign(static_cast<size_t>(n), 0.0);
+  if (keep_terms) r.term.assign(static_cast<size_t>(n), 0.0);
+  double top = 0, rest = 0, top_score = 0, log_top_weight = 0;
+  PairwiseSum total;
+  for (Index end = n; end > 0;) {
+    Index begin = end - 1;
+    while (begin > 0 && o.tied(begin - 1, end - 1)) --begin;
+    for (Index p = begin; p < end; ++p) {
+      const double v = e[size_t(p)];
+      if (v > top) {
+        rest += top;
+        top = v;
+        top_score = o.score[size_t(p)];
+        const double w = o.weight[size_t(p)];
+        log_top_weight = w == 1 ? 0.0 : std::log(w);
+      } else {
+        rest += v;
+      }
+    }
+    double log_over_top = 0, risk = 0;  // log(R/(w_top·e^{x_top})), R/e^M
+    bool taken = false;
+    for (Index p = begin; p < end; ++p) {
+      const double w = o.weight[size_t(p)];
+      if (!o.event[size_t(p)] || !(w > 0)) continue;
+      if (!taken) log_over_top = log_top_weight + std::log1p(rest / top), risk = top + rest;
+      taken = true;
+      const double term = w * ((top_score - o.score[size_t(p)]) + log_over_top);
+      total.add(term);
+      r.events += w;
+      r.share[size_t(p)] = w / risk;
+      if (keep_terms) r.term[size_t(p)] = term;
+    }
+    end = begin;
+  }
+  r.sum = total.sum();
+  return r;
+}
+
+/// The upward sweep on e = w·e^{x−M}: A·e^M and B·e^{2M} are plain running
+/// sums of the shares a_i and of a_i²/w_i; g = e·A − w·δ, h = e·A − e²·B.
+template <class Time, class Put>
+void risk_derivatives_linear(const SurvivalOrder<Time>& o, const std::vector<double>& e,
+                             const RiskSums& r, const Put& put) {
+  const Index n = o.size();
+  double a = 0, b = 0;
+  for (Index begin = 0; begin < n;) {
+    Index end = begin + 1;
+    while (end < n && o.tied(begin, end)) ++end;
+    for (Index p = begin; p < end; ++p) {
+      const double share = r.share[size_t(p)];
+      if (share == 0) continue;
+      a += share;
+      b += share * share / o.weight[size_t(p)];
+    }
+    for (Index p = begin; p < end; ++p) {
+      const double v = e[size_t(p)], first = v * a;
+      put(p, first - (o.event[size_t(p)] ? o.weight[size_t(p)] : 0.0), first - v * v * b);
     }
     begin = end;
   }
