@@ -260,3 +260,23 @@ TEST_CASE("Cox in half precision: float's results rounded once", "[cox][half]") 
   const Eigen::VectorXf xbf = xb.cast<float>();
   CHECK(cox(xb, ti, lossfn::weights(wf)) == Eigen::bfloat16(cox(xbf, ti, lossfn::weights(wf))));
 }
+
+TEST_CASE("Cox keeps the digits of a subject that dominates its own risk set", "[cox]") {
+  // Subject 0 (score 30, the earliest time) is e^30 times every other: its
+  // share of its own risk set is p = 1 − q with q = o/(1 + o), o = Σ_{j≠0}
+  // e^{x_j − 30} ≈ 2.6e-13, so g_0 = p − 1 = −q and h_0 = q(1 − q): a
+  // difference of two parts near 1 unless the sweep keeps q apart.
+  Vec x(4);
+  x << 30, 0, 0.5, -1;
+  Mat t(4, 2);
+  t << 1, 1, 2, 1, 3, 1, 4, 1;
+  const long double o = std::exp(-30.0L) * (1 + std::exp(0.5L) + std::exp(-1.0L));
+  const long double q = o / (1 + o);
+  Mat g, h;
+  const Cox cox = Cox().reduction(lossfn::Reduction::sum);
+  cox.value_gradient_hessian(x, t, g, h);
+  CHECK(std::abs(g(0) + double(q)) <= 1e-13 * double(q));
+  CHECK(std::abs(h(0) - double(q * (1 - q))) <= 1e-13 * double(q));
+  // The term log R_0 − x_0 = log1p(o) too.
+  CHECK(std::abs(cox.unreduced(x, t)(0) - double(std::log1p(o))) <= 1e-13 * double(o));
+}

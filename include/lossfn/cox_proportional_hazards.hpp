@@ -30,13 +30,14 @@ namespace lossfn {
 /// times are distinct. XGBoost: `survival:cox` (unit weights, distinct times;
 /// its Hessian there is this one).
 ///
-/// Accuracy: the risk sums are running log-sum-exps (detail/risk_sets.hpp),
-/// so no finite score overflows or underflows them, in double or float
+/// Accuracy: the risk sums are log-sum-exps (detail/risk_sets.hpp), so no
+/// finite score overflows or underflows them, in double or float
 /// predictions alike (everything is computed in double and rounded once).
-/// The gradient and the Hessian are differences; each carries an absolute
-/// error of a few ulp of w_k·e^{x_k}·A_k, which is not small relative to the
-/// result only where the two parts nearly cancel (a subject that dominates
-/// every risk set it belongs to). O(N log N): one sort of the times.
+/// Where a subject dominates risk sets (its share p near 1), the term
+/// log R − x, the gradient and the Hessian are formed from the rest's share
+/// 1 − p, without cancellation, whenever every score lies within 100 of the
+/// largest; with wider spreads the gradient and Hessian carry an absolute
+/// error of a few ulp of w_k·e^{x_k}·A_k there. O(N log N): one sort.
 ///
 /// A pred of one row per subject is required: a 1×N row is an error (pass
 /// its transpose). There is no partial(): each R_i spans every row at or

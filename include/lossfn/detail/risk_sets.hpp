@@ -112,6 +112,10 @@ struct RiskSums {
   std::vector<double> share;
   /// Per position: the weighted term w_i·δ_i·(log R_i − x_i) (if asked for).
   std::vector<double> term;
+  /// The linear sweeps, per event: rest/(R/e^M), the share of its risk set
+  /// not held by its largest term, and the position of that term's subject.
+  std::vector<double> rest_share;
+  std::vector<Index> top;
 };
 
 /// The downward sweep: R_i for each event, its term and its share.
@@ -242,7 +246,10 @@ RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double
   r.shift = shift;
   r.share.assign(static_cast<size_t>(n), 0.0);
   if (keep_terms) r.term.assign(static_cast<size_t>(n), 0.0);
+  r.rest_share.assign(static_cast<size_t>(n), 0.0);
+  r.top.assign(static_cast<size_t>(n), -1);
   double top = 0, rest = 0, top_score = 0, log_top_weight = 0;
+  Index top_position = -1;
   PairwiseSum total;
   for (Index end = n; end > 0;) {
     Index begin = end - 1;
@@ -252,6 +259,7 @@ RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double
       if (v > top) {
         rest += top;
         top = v;
+        top_position = p;
         top_score = o.score[size_t(p)];
         const double w = o.weight[size_t(p)];
         log_top_weight = w == 1 ? 0.0 : std::log(w);
@@ -270,6 +278,8 @@ RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double
       total.add(term);
       r.events += w;
       r.share[size_t(p)] = w / risk;
+      r.rest_share[size_t(p)] = rest / risk;
+      r.top[size_t(p)] = top_position;
       if (keep_terms) r.term[size_t(p)] = term;
     }
     end = begin;
@@ -278,25 +288,51 @@ RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double
   return r;
 }
 
-/// The upward sweep on e = w·e^{x−M}: A·e^M and B·e^{2M} are plain running
-/// sums of the shares a_i and of a_i²/w_i; g = e·A − w·δ, h = e·A − e²·B.
+/// The upward sweep on e = w·e^{x−M}: A·e^M and B·e^{2M} are running sums
+/// of the shares a_i = w_i·e^M/R_i and of a_i²/w_i; g = e·A − w·δ and
+/// h = e·A − e²·B. Where subject k is the largest term of the risk sets of
+/// the latest events (a contiguous run of them, since it stays the largest
+/// down to its own time), its share p there is near 1 and both differences
+/// would cancel: those events are summed apart, as w_i·(1 − q_i) and
+/// w_i·q_i·(1 − q_i) with q_i = 1 − p the rest's share, so that
+/// g_k = e_k·A_other + (Σ w_i − w_k·δ_k) − Σ w_i·q_i and
+/// h_k = e_k·A_other − e_k²·B_other + Σ w_i·q_i·(1 − q_i), every part
+/// without cancellation (p ≤ ½ in the other events).
 template <class Time, class Put>
 void risk_derivatives_linear(const SurvivalOrder<Time>& o, const std::vector<double>& e,
                              const RiskSums& r, const Put& put) {
   const Index n = o.size();
-  double a = 0, b = 0;
+  double a_other = 0, b_other = 0;                               // events of other largest terms
+  double a_run = 0, b_run = 0, w_run = 0, q_run = 0, h_run = 0;  // the latest run
+  Index run_top = -1;
   for (Index begin = 0; begin < n;) {
     Index end = begin + 1;
     while (end < n && o.tied(begin, end)) ++end;
     for (Index p = begin; p < end; ++p) {
       const double share = r.share[size_t(p)];
       if (share == 0) continue;
-      a += share;
-      b += share * share / o.weight[size_t(p)];
+      if (r.top[size_t(p)] != run_top) {
+        a_other += a_run;
+        b_other += b_run;
+        a_run = b_run = w_run = q_run = h_run = 0;
+        run_top = r.top[size_t(p)];
+      }
+      const double w = o.weight[size_t(p)], q = r.rest_share[size_t(p)];
+      a_run += share;
+      b_run += share * share / w;
+      w_run += w;
+      q_run += w * q;
+      h_run += w * q * (1 - q);
     }
     for (Index p = begin; p < end; ++p) {
-      const double v = e[size_t(p)], first = v * a;
-      put(p, first - (o.event[size_t(p)] ? o.weight[size_t(p)] : 0.0), first - v * v * b);
+      const double v = e[size_t(p)], observed = o.event[size_t(p)] ? o.weight[size_t(p)] : 0.0;
+      if (p == run_top) {
+        const double first = v * a_other;
+        put(p, first + (w_run - observed) - q_run, first - v * v * b_other + h_run);
+      } else {
+        const double first = v * (a_other + a_run);
+        put(p, first - observed, first - v * v * (b_other + b_run));
+      }
     }
     begin = end;
   }
