@@ -109,7 +109,8 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
     if constexpr (detail::wanted<U>) {
       request.terms->resize(n);
       for (Index p = 0; p < n; ++p)
-        (*request.terms)(order.row(p)) = static_cast<C>(sums.term[size_t(p)]);
+        (*request.terms)(order.row(p)) =
+            static_cast<typename U::Scalar>(static_cast<C>(sums.term[size_t(p)]));
     }
     if constexpr (Order >= 1) {
       const bool mean = reduction() == Reduction::mean && sums.events > 0;

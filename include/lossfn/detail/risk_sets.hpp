@@ -68,26 +68,31 @@ class RunningLogSumExp {
 /// each one's row, score, weight and event gathered into that order.
 template <class Time>
 struct SurvivalOrder {
-  std::vector<std::pair<Time, Index>> by_time;  // (time, row), ascending
+  /// (time, 2·row + event), ascending: the event rides in the key's lowest
+  /// bit, so the order is still by time then row, and the gather reads no
+  /// event column at random rows.
+  std::vector<std::pair<Time, Index>> by_time;
   std::vector<double> score, weight;
   std::vector<char> event;
 
   Index size() const { return static_cast<Index>(by_time.size()); }
-  Index row(Index p) const { return by_time[static_cast<size_t>(p)].second; }
+  Index row(Index p) const { return by_time[static_cast<size_t>(p)].second >> 1; }
   /// Position p's time equals position q's (p < q, so it is not greater).
   bool tied(Index p, Index q) const {
     return !(by_time[static_cast<size_t>(p)].first < by_time[static_cast<size_t>(q)].first);
   }
 };
 
-/// Sorts N (time, row) pairs and gathers score(row), weight(row), event(row)
-/// into that order. Pairs are distinct, so std::sort's order is the stable one.
+/// Sorts N (time, 2·row + event) pairs and gathers score(row) and
+/// weight(row) into that order. Pairs are distinct, so std::sort's order is
+/// the stable one.
 template <class Time, class TimeOf, class ScoreOf, class WeightOf, class EventOf>
 SurvivalOrder<Time> order_by_time(Index n, const TimeOf& time, const ScoreOf& score,
                                   const WeightOf& weight, const EventOf& event) {
   SurvivalOrder<Time> o;
   o.by_time.resize(static_cast<size_t>(n));
-  for (Index i = 0; i < n; ++i) o.by_time[static_cast<size_t>(i)] = {time(i), i};
+  for (Index i = 0; i < n; ++i)
+    o.by_time[static_cast<size_t>(i)] = {time(i), 2 * i + (event(i) ? 1 : 0)};
   std::sort(o.by_time.begin(), o.by_time.end());
   o.score.resize(static_cast<size_t>(n));
   o.weight.resize(static_cast<size_t>(n));
@@ -96,7 +101,8 @@ SurvivalOrder<Time> order_by_time(Index n, const TimeOf& time, const ScoreOf& sc
     const Index i = o.row(p);
     o.score[static_cast<size_t>(p)] = score(i);
     o.weight[static_cast<size_t>(p)] = weight(i);
-    o.event[static_cast<size_t>(p)] = event(i) ? 1 : 0;
+    o.event[static_cast<size_t>(p)] =
+        static_cast<char>(o.by_time[static_cast<size_t>(p)].second & 1);
   }
   return o;
 }
