@@ -201,7 +201,7 @@ void risk_derivatives(const SurvivalOrder<Time>& o, const RiskSums& r, const Put
         put(p, zero, zero);
         continue;
       }
-      const double u = w * std::exp((x - r.shift) + max);  // w·e^x / e^M·e^max
+      const double u = w * std::exp((x - r.shift) + max);  // w·e^x·A = u·a, as A·e^M = e^max·a
       const double first = u * a;
       put(p, first - (o.event[size_t(p)] ? w : 0.0), first - u * u * b);
     }
