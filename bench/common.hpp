@@ -44,6 +44,8 @@ enum class Kind {
   probability_binary,  // σ(logits ~ N(0, 2²)), labels uniform in {0, 1}
   log_probability,     // pred = log u, target = u' (u, u' uniform in (0, 1]) — KL divergence
   counts,              // log-rate ~ N(0, 1), target ~ Poisson(e^log-rate)
+  amounts,             // log-mean ~ N(0, 1), target = e^log-mean · Gamma(2, 1/2) + 1e-3 (> 0)
+  magnitudes,          // pred and target e^{N(0, 1)} − 1 (> −1: squared log error)
 };
 
 template <class S>
@@ -104,6 +106,7 @@ void register_elementwise_float();
 void register_elementwise_double();
 void register_rowwise_float();
 void register_rowwise_double();
+void register_survival();
 #ifdef LOSSFN_BENCH_TORCH
 void torch_init();
 void register_torch();

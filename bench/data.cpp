@@ -67,6 +67,16 @@ const Pair<double>& base_inputs(Kind kind, Index n) {
         d.target[i] = double(std::poisson_distribution<int>(std::exp(log_rate))(rng));
         break;
       }
+      case Kind::amounts: {
+        const double log_mean = normal(rng);
+        d.pred[i] = log_mean;
+        d.target[i] = std::exp(log_mean) * std::gamma_distribution<double>(2.0, 0.5)(rng) + 1e-3;
+        break;
+      }
+      case Kind::magnitudes:
+        d.pred[i] = std::expm1(normal(rng));
+        d.target[i] = std::expm1(normal(rng));
+        break;
     }
   }
   return d;

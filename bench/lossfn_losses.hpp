@@ -161,6 +161,13 @@ void register_elementwise_losses() {
   register_elementwise<S>("KLDivergence", KLDivergence(), Kind::log_probability);
   register_elementwise<S>("PoissonNLLLoss", PoissonNLLLoss(), Kind::counts);
   register_elementwise<S>("ZeroOneLoss", ZeroOneLoss(), Kind::logit_binary, Entries::value_only);
+  register_elementwise<S>("TweedieLoss", TweedieLoss(), Kind::counts);
+  register_elementwise<S>("GammaLoss", GammaLoss(), Kind::amounts);
+  register_elementwise<S>("PseudoHuberLoss", PseudoHuberLoss(), Kind::regression);
+  register_elementwise<S>("MeanSquaredLogError", MeanSquaredLogError(), Kind::magnitudes);
+  register_elementwise<S>("MeanAbsolutePercentageError", MeanAbsolutePercentageError(),
+                          Kind::regression);
+  register_elementwise<S>("ExpectileLoss", ExpectileLoss().expectile(0.9), Kind::regression);
 }
 
 /// Every row-wise loss, with its default options and class-index targets.

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   register_elementwise_double();
   register_rowwise_float();
   register_rowwise_double();
+  register_survival();
 #ifdef LOSSFN_BENCH_TORCH
   register_torch();
 #endif

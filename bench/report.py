@@ -157,6 +157,23 @@ def main():
             print("| " + " | ".join(r) + " |")
         print()
 
+    # Survival: Cox's whole call against sorting its (time, row) pairs alone.
+    cox = sorted((typ, elements(size), t) for (impl, loss, entry, typ, _, size), (t, _)
+                 in runs.items() if impl == "lossfn" and loss == "CoxProportionalHazards"
+                 and typ in types)
+    if cox:
+        print("### Survival: CoxProportionalHazards value_gradient_hessian beside std::sort "
+              "of the N (time, row) pairs\n")
+        print("| type | N | lossfn ns/el | sort ns/el | lossfn / sort |")
+        print("|---|---|---|---|---|")
+        for typ, n, t in cox:
+            sort = next((v[0] for k, v in runs.items()
+                         if k[0] == "baseline" and k[1] == "sort-pairs" and k[3] == typ
+                         and elements(k[5]) == n), None)
+            print(f"| {typ} | {n} | {fmt(t)} | {fmt(sort)} | "
+                  f"{fmt(t / sort) if sort else '—'} |")
+        print()
+
     if args.no_baselines:
         return 0
     # The baselines themselves, for reference.

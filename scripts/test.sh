@@ -4,7 +4,8 @@
 #     assertions, built with clang++-14 at -O0 for this CPU (-march=native,
 #     when it runs here), so that the widest SIMD paths are the ones tested;
 #   - with g++: the threads test (OpenMP), the examples (the MPI one under
-#     mpirun on 1, 2 and 3 processes), the header, compile-fail, consumer
+#     mpirun on 1, 2 and 3 processes; lossfn objectives inside XGBoost
+#     against its built-in ones), the header, compile-fail, consumer
 #     (find_package, add_subdirectory, FetchContent) and configuration tests
 #     (g++ and clang++, C++17 and C++20);
 #   - the thread-safety test under ThreadSanitizer (preset tsan);
@@ -21,7 +22,7 @@
 # cores), which keeps CI well inside its limit. g++ builds everything else.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config libopenmpi-dev openmpi-bin
+bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config libopenmpi-dev openmpi-bin libxgboost-dev
 
 build="${BUILD_DIR:-$root/build/test}"
 jobs="${JOBS:-$(nproc)}"

@@ -739,3 +739,81 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
             "Hinge: target(" + std::to_string(at) + ", 0) = 0.5 is not a binary label (-1, 0 or +1)");
   }
 }
+
+TEST_CASE("CoxProportionalHazards rejects bad shapes, times, events and weights", "[errors][cox]") {
+  const lossfn::CoxProportionalHazards cox;
+  const std::string name = "CoxProportionalHazards";
+  const Mat x = values(5, 1);
+  Mat t(5, 2);
+  t << 2, 1, 0, 0, 3.5, 1, 2, 1, 1, 0;
+  accepts(cox, x, t);
+  accepts(cox, x, Eigen::MatrixXi(t.cast<int>()));
+  accepts(cox, Mat(values(1, 1)), Mat(t.topRows(1)));  // a single subject
+  // pred is one column: a 1xN row is an error (pass its transpose), and so is Nx2.
+  rejects(cox, Mat(x.transpose()), t,
+          name + ": pred has shape 1x5, expected 5x1 (one log-risk score per row; pass a row "
+                 "vector transposed)");
+  rejects(cox, Mat(values(5, 2)), t,
+          name + ": pred has shape 5x2, expected 5x1 (one log-risk score per row; pass a row "
+                 "vector transposed)");
+  rejects(cox, x, Mat(t.leftCols(1)),
+          name + ": target has shape 5x1, expected 5x2 (time and event of each row of pred)");
+  rejects(cox, x, Mat(t.topRows(4)),
+          name + ": target has shape 4x2, expected 5x2 (time and event of each row of pred)");
+  rejects(cox, x, Mat(t.transpose()),
+          name + ": target has shape 2x5, expected 5x2 (time and event of each row of pred)");
+  // Times: finite and >= 0, NaN included; reported with the target's own type.
+  for (double bad : {-1.0, -1e-300, inf, -inf, qnan}) {
+    Mat tb = t;
+    tb(3, 0) = bad;
+    rejects(cox, x, tb,
+            name + ": target(3, 0) = " + lossfn::detail::to_text(bad) +
+                " is not a time (finite and >= 0)");
+  }
+  Eigen::MatrixXi ti = t.cast<int>();
+  ti(4, 0) = -2;
+  rejects(cox, x, ti, name + ": target(4, 0) = -2 is not a time (finite and >= 0)");
+  // Events: 1 or 0, nothing else (NaN neither).
+  for (double bad : {2.0, -1.0, 0.5, 1e-300, qnan, inf}) {
+    Mat tb = t;
+    tb(2, 1) = bad;
+    rejects(cox, x, tb,
+            name + ": target(2, 1) = " + lossfn::detail::to_text(bad) +
+                " is not an event indicator (1 observed, 0 censored)");
+  }
+  // The first bad value in row order is the one reported.
+  Mat tb = t;
+  tb(4, 0) = -1;
+  tb(1, 1) = 3;
+  rejects(cox, x, tb, name + ": target(1, 1) = 3 is not an event indicator (1 observed, 0 censored)");
+  // Weights: one per row, finite and non-negative.
+  const Mat w = Mat::Constant(5, 1, 0.5);
+  accepts(cox, x, t, w);
+  rejects_weighted(cox, x, t, Mat(Mat::Constant(5, 2, 0.5)),
+                   name + ": weights has shape 5x2, expected 5x1 (one weight per row)");
+  rejects_weighted(cox, x, t, Mat(Mat::Constant(4, 1, 0.5)),
+                   name + ": weights has shape 4x1, expected 5x1 (one weight per row)");
+  for (double bad : {-2.0, qnan, inf}) {
+    Mat wb = w;
+    wb(1, 0) = bad;
+    rejects_weighted(cox, x, t, wb,
+                     name + ": weights(1, 0) = " + lossfn::detail::to_text(bad) +
+                         " is not a finite non-negative weight");
+  }
+  // Shapes are checked before values: a bad time in a target of the wrong shape.
+  Mat wrong = Mat::Constant(4, 2, -1.0);
+  rejects(cox, x, wrong,
+          name + ": target has shape 4x2, expected 5x2 (time and event of each row of pred)");
+  // Outputs of the wrong shape, untouched.
+  std::vector<double> buffer(12, entry_points::sentinel);
+  Eigen::Map<Mat> small(buffer.data(), 4, 1);
+  CHECK(error_of([&] { cox.value_and_gradient(x, t, small); }) ==
+        name + ": gradient has shape 4x1, expected 5x1 (pred's shape)");
+  Mat resizable = Mat::Constant(1, 1, entry_points::sentinel);
+  CHECK(error_of([&] { cox.value_gradient_hessian(x, t, resizable, small); }) ==
+        name + ": hessian has shape 4x1, expected 5x1 (pred's shape)");
+  CHECK(resizable.rows() == 1);
+  CHECK(resizable(0, 0) == entry_points::sentinel);
+  CHECK(std::all_of(buffer.begin(), buffer.end(),
+                    [](double v) { return v == entry_points::sentinel; }));
+}

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "catch.hpp"
 #include <lossfn/lossfn.hpp>
+#include "catch.hpp"
 
 namespace {
 
@@ -60,6 +60,21 @@ static_assert(matches<lossfn::SoftmaxFocalLoss>({true, true, true, false, true})
 static_assert(matches<lossfn::PolyCrossEntropy>({true, true, true, false, true}));
 static_assert(matches<lossfn::KLDivergence>({true, true, true, true, false}));
 static_assert(matches<lossfn::PoissonNLLLoss>({true, true, true, true, false}));
+// Cox: log-sum-exp minus a linear term, convex and smooth in the scores;
+// one term per row (subject), like the row-wise losses.
+static_assert(matches<lossfn::CoxProportionalHazards>({true, true, true, true, true}));
+
+// decomposable (partial() exists): false for the two losses whose value is
+// not a sum of terms each shard can compute -- RMSE's square root of a mean,
+// and Cox, whose risk sums span every row -- true for every other loss,
+// which declares nothing (the default).
+static_assert(!lossfn::traits<lossfn::RootMeanSquaredError>::decomposable);
+static_assert(!lossfn::traits<lossfn::CoxProportionalHazards>::decomposable);
+static_assert(lossfn::traits<lossfn::MeanSquaredError>::decomposable);
+static_assert(lossfn::traits<lossfn::SoftmaxCrossEntropy>::decomposable);
+static_assert(lossfn::traits<lossfn::ZeroOneLoss>::decomposable);
+static_assert(std::is_same_v<decltype(lossfn::traits<lossfn::Hinge>::decomposable), const bool>);
+
 // CTC: a gradient and no Hessian; smooth in the logits, not convex; one term
 // per sequence, not per row.
 static_assert(matches<lossfn::CTCLoss>({true, false, true, false, false}));
@@ -112,7 +127,8 @@ std::string step_kind() {
 template <class L>
 std::vector<bool> row_of() {
   using T = lossfn::traits<L>;
-  return {T::differentiable, T::twice_differentiable, T::smooth, T::convex, T::row_wise};
+  return {T::differentiable, T::twice_differentiable, T::smooth, T::convex,
+          T::row_wise,       T::decomposable};
 }
 
 #define LOSSFN_EVERY_LOSS(X)                                                               \
@@ -121,6 +137,12 @@ std::vector<bool> row_of() {
   X(BinaryCrossEntropyWithLogits) X(Hinge) X(SquaredHinge) X(SigmoidFocalLoss)             \
   X(ZeroOneLoss) X(SoftmaxCrossEntropy) X(NegativeLogLikelihood) X(CategoricalCrossEntropy) \
   X(MultiClassHinge) X(SoftmaxFocalLoss) X(KLDivergence) X(PoissonNLLLoss) X(PolyCrossEntropy)
+// Every loss of the docs' table: the generic step above needs a target it can
+// make (CoxProportionalHazards' N x 2 times and events are tested apart).
+#define LOSSFN_EVERY_TABLE_ROW(X)                                       \
+  LOSSFN_EVERY_LOSS(X)                                                  \
+  X(TweedieLoss) X(GammaLoss) X(PseudoHuberLoss) X(MeanSquaredLogError) \
+      X(MeanAbsolutePercentageError) X(ExpectileLoss) X(CoxProportionalHazards)
 
 }  // namespace
 
@@ -152,20 +174,32 @@ TEST_CASE("the traits table of docs/api.md matches the code", "[traits][docs]") 
     std::string cell;
     while (std::getline(s, cell, '|')) cells.push_back(cell);
     REQUIRE(cells.size() >= 6);
-    const std::string name = cells[0].substr(cells[0].find('`') + 1,
-                                             cells[0].rfind('`') - cells[0].find('`') - 1);
+    const std::string name =
+        cells[0].substr(cells[0].find('`') + 1, cells[0].rfind('`') - cells[0].find('`') - 1);
     std::vector<bool> row;
-    for (size_t i = 1; i <= 5; ++i) row.push_back(cells[i].find("✓") != std::string::npos);
+    REQUIRE(cells.size() >= 7);
+    for (size_t i = 1; i <= 6; ++i) row.push_back(cells[i].find("✓") != std::string::npos);
     table[name] = row;
   }
-  CHECK(table.size() == 22);
-#define LOSSFN_ROW(L)                  \
-  {                                    \
-    INFO(#L);                          \
-    REQUIRE(table.count(#L) == 1);     \
+  CHECK(table.size() == 29);
+#define LOSSFN_ROW(L)                        \
+  {                                          \
+    INFO(#L);                                \
+    REQUIRE(table.count(#L) == 1);           \
     CHECK(table[#L] == row_of<lossfn::L>()); \
   }
-  LOSSFN_EVERY_LOSS(LOSSFN_ROW)
+  LOSSFN_EVERY_TABLE_ROW(LOSSFN_ROW)
   LOSSFN_ROW(CTCLoss)  // (not in LOSSFN_EVERY_LOSS: its inputs are sequences)
 #undef LOSSFN_ROW
+}
+
+TEST_CASE("a generic Newton step takes CoxProportionalHazards through its traits",
+          "[traits][cox]") {
+  using Cox = lossfn::CoxProportionalHazards;
+  const Eigen::VectorXd x = (Eigen::VectorXd(3) << 0.2, 0.7, -0.4).finished();
+  const Eigen::MatrixXd t = (Eigen::MatrixXd(3, 2) << 1, 1, 2, 0, 3, 1).finished();
+  Eigen::MatrixXd step;
+  CHECK(best_step(Cox(), x, t, step) == "value_gradient_hessian");
+  CHECK(step.rows() == 3);
+  CHECK(step.allFinite());
 }

@@ -64,8 +64,20 @@ struct ValueAndGradient {
   Gradient gradient;
 };
 
+namespace detail {
+/// A loss's `decomposable` member, true where it declares none: a loss is a
+/// sum of per-sample terms unless it says otherwise.
+template <class Loss, class = void>
+struct decomposable : std::true_type {};
+template <class Loss>
+struct decomposable<Loss, std::void_t<decltype(Loss::decomposable)>>
+    : std::bool_constant<Loss::decomposable> {};
+}  // namespace detail
+
 /// Compile-time facts about a loss, for generic code. Each loss declares them
-/// as static constexpr members; this template reads them.
+/// as static constexpr members; this template reads them. `decomposable`
+/// (`partial` exists: shards can compute their own sums) is true unless the
+/// loss declares it false, as RootMeanSquaredError and CoxProportionalHazards do.
 template <class Loss>
 struct traits {
   static constexpr bool differentiable = Loss::differentiable;
@@ -73,6 +85,7 @@ struct traits {
   static constexpr bool smooth = Loss::smooth;
   static constexpr bool convex = Loss::convex;
   static constexpr bool row_wise = Loss::row_wise;
+  static constexpr bool decomposable = detail::decomposable<Loss>::value;
 };
 
 }  // namespace lossfn

@@ -29,7 +29,7 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
  public:
   static constexpr const char* name = "RootMeanSquaredError";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
-                        convex = true, row_wise = false;
+                        convex = true, row_wise = false, decomposable = false;
 
   template <class... A>
   void unreduced(const A&...) const {

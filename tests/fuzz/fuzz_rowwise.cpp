@@ -3,8 +3,11 @@
 // ignore_index, label_smoothing), NegativeLogLikelihood (class_weights,
 // ignore_index), CategoricalCrossEntropy (indices and probabilities),
 // SoftmaxFocalLoss (gamma, class_weights as alpha, ignore_index),
-// MultiClassHinge (margin, squared, crammer_singer, class_weights) and
-// ZeroOneLoss on class indices (its binary form when C = 1).
+// MultiClassHinge (margin, squared, crammer_singer, class_weights),
+// ZeroOneLoss on class indices (its binary form when C = 1), and
+// CoxProportionalHazards (one term per row too: N x 1 scores, N x 2 (time,
+// event) targets of pred's type or int, weights one per row; chosen by a
+// first byte >= 248, so the corpus keeps its meaning for the others).
 //
 // The bytes choose the loss and its options, float or double, the shape
 // (rows 0..9, columns 0..40, rarely 256..271: rows of >= 16 floats and >= 8
@@ -437,10 +440,94 @@ void class_options(Loss& loss, Plan& plan, Bytes& b) {
 
 }  // namespace
 
+/// CoxProportionalHazards: times from the bytes (mostly a few tied values,
+/// sometimes negative, NaN or infinite), events (mostly 0/1, sometimes 2 or
+/// NaN), pred N x 1 (or N x 2, or 1 x N: an error), weights none, one per row
+/// or of the wrong length. The harness knows the rules: it expects the
+/// input's acceptance exactly, and a finite value and derivatives for finite
+/// scores of any size (the risk sums are log-sum-exps in double).
+template <class S, class T>
+void run_cox(Bytes& b, bool sum, int layout) {
+  const Index n = b.byte() % 10;
+  const std::uint8_t shape = b.byte();
+  const Index cols = (shape & 7) == 7 ? 2 : 1;
+  const bool row = (shape & 7) == 6 && n > 1;
+  const int weight_mode = (shape >> 3) & 3;
+  Decoded d;
+  ColMajor<S> x(row ? 1 : n, row ? n : cols);
+  for (Index j = 0; j < x.cols(); ++j)
+    for (Index i = 0; i < x.rows(); ++i) {
+      x(i, j) = number<S>(b, Kind::real, d);
+      if (std::isnan(static_cast<double>(x(i, j)))) d.nan_pred = true;
+    }
+  ColMajor<T> t(n, 2);
+  bool valid = cols == 1 && !row;
+  for (Index i = 0; i < n; ++i) {
+    const std::uint8_t h = b.byte();
+    const T huge = std::is_integral_v<T> ? std::numeric_limits<T>::max() : static_cast<T>(1e30);
+    t(i, 0) = h == 0 ? T(-1) : h == 1 ? huge : h < 8 ? T(0) : static_cast<T>(h % 5);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (h == 2) t(i, 0) = std::numeric_limits<T>::quiet_NaN();
+      if (h == 3) t(i, 0) = -std::numeric_limits<T>::infinity();
+    }
+    const std::uint8_t e = b.byte();
+    t(i, 1) = e < 4 ? static_cast<T>(e == 0 ? 2 : e == 1 ? -1 : 0) : static_cast<T>(e & 1);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (e == 2) t(i, 1) = std::numeric_limits<T>::quiet_NaN();
+    }
+    const double ti = static_cast<double>(t(i, 0)), ei = static_cast<double>(t(i, 1));
+    valid = valid && std::isfinite(ti) && ti >= 0 && (ei == 0 || ei == 1);
+  }
+  auto loss = lossfn::CoxProportionalHazards().reduction(sum ? lossfn::Reduction::sum
+                                                             : lossfn::Reduction::mean);
+  Facts facts;
+  facts.row_wise = true;
+  facts.nan_propagates = false;  // not without events
+  facts.non_negative = weight_mode == 0;
+  facts.exact_weight = false;
+  auto go = [&](const auto& pred, const auto& target, const auto&... w) {
+    facts.expect = valid ? 1 : -1;
+    exercise(loss, pred, target, d, facts, (shape >> 5) & 1, w...);
+  };
+  if (weight_mode == 0) {
+    with_layout(layout, x, t, [&](const auto& p, const auto& y) { go(p, y); });
+  } else {
+    ColMajor<S> w(weight_mode == 3 ? n + 1 : n, 1);
+    for (Index i = 0; i < w.rows(); ++i) {
+      w(i, 0) = number<S>(b, Kind::weight, d);
+      const double v = static_cast<double>(w(i, 0));
+      valid = valid && std::isfinite(v) && v >= 0;
+    }
+    valid = valid && weight_mode != 3;
+    with_layout(layout, x, t,
+                [&](const auto& p, const auto& y) { go(p, y, lossfn::weights(w)); });
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes b(data, size);
   Plan plan;
-  plan.loss = b.byte() % loss_count;
+  const std::uint8_t pick = b.byte();
+  if (pick >= 248) {
+    const std::uint8_t flags = b.byte();
+    const bool sum = flags & 1, dbl = (flags >> 1) & 1, integer_times = (flags >> 2) & 1;
+    const int layout = (flags >> 3) & 3;
+    (void)attempt([&] {
+      if (dbl) {
+        if constexpr (exercised<double>) {
+          if (integer_times) run_cox<double, int>(b, sum, layout);
+          else run_cox<double, double>(b, sum, layout);
+        }
+      } else {
+        if constexpr (exercised<float>) {
+          if (integer_times) run_cox<float, int>(b, sum, layout);
+          else run_cox<float, float>(b, sum, layout);
+        }
+      }
+    });
+    return 0;
+  }
+  plan.loss = pick % loss_count;
   const std::uint8_t flags = b.byte();
   const bool sum = flags & 1, dbl = (flags >> 1) & 1;
   const int target_kind = (flags >> 2) & 3;

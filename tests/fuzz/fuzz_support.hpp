@@ -408,7 +408,22 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
       FUZZ_CHECK(g2.untouched() && h2.untouched(), "a rejected call wrote its out-arguments");
     }
   }
-  if constexpr (has_terms) {
+  if constexpr (has_terms && !lossfn::traits<Loss>::decomposable) {
+    // No partial() (Cox): the terms add up to the value under sum.
+    Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> terms;
+    agrees(attempt([&] { terms = loss.unreduced(pred, target, w...); }), "unreduced");
+    if (!first.threw) {
+      FUZZ_CHECK(terms.rows() == rows && terms.cols() == 1, "unreduced has the wrong shape");
+      double total = 0;
+      for (Index i = 0; i < terms.rows(); ++i) total += static_cast<double>(terms(i, 0));
+      const double tol = std::is_same_v<S, float> ? 1e-5 : 1e-12;
+      // (Terms of weights below 1 may be negative: where they cancel, the
+      // sum of rounded terms has no relative accuracy.)
+      if (loss.reduction() == lossfn::Reduction::sum && std::isfinite(total) &&
+          (terms >= S(0)).all())
+        FUZZ_CHECK(close(static_cast<S>(total), value, tol), "unreduced does not add up to value()");
+    }
+  } else if constexpr (has_terms) {
     Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> terms;
     agrees(attempt([&] { terms = loss.unreduced(pred, target, w...); }), "unreduced");
     lossfn::Partial<S> part;

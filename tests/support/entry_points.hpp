@@ -15,8 +15,8 @@ namespace entry_points {
 template <class L>
 constexpr bool is_rmse = std::is_same_v<L, lossfn::RootMeanSquaredError>;
 
-/// What the loss offers: RMSE has no unreduced()/partial(); ZeroOneLoss has
-/// no derivatives.
+/// What the loss offers: RMSE has no unreduced()/partial(), Cox no
+/// partial() (traits<L>::decomposable); ZeroOneLoss has no derivatives.
 template <class L>
 constexpr bool has_gradient = lossfn::traits<L>::differentiable;
 template <class L>
@@ -71,10 +71,9 @@ void for_each(const Loss& loss, const P& pred, const T& target, Outputs<S>& out,
     f("value_gradient_hessian",
       [&] { (void)loss.value_gradient_hessian(pred, target, w..., out.plain, out.hess); });
   }
-  if constexpr (has_terms<Loss>) {
-    f("unreduced", [&] { (void)loss.unreduced(pred, target, w...); });
+  if constexpr (has_terms<Loss>) f("unreduced", [&] { (void)loss.unreduced(pred, target, w...); });
+  if constexpr (lossfn::traits<Loss>::decomposable)
     f("partial", [&] { (void)loss.partial(pred, target, w...); });
-  }
 }
 
 /// Bitwise equality of two dense objects (NaN equals itself).

@@ -41,6 +41,8 @@ LOSSFN_TEST_HAS(log_input, true)
 LOSSFN_TEST_HAS(full, true)
 LOSSFN_TEST_HAS(eps, 0.1)
 LOSSFN_TEST_HAS(epsilon, 0.1)
+LOSSFN_TEST_HAS(power, 1.5)
+LOSSFN_TEST_HAS(expectile, 0.5)
 #undef LOSSFN_TEST_HAS
 
 template <class L, class = void>
@@ -82,6 +84,8 @@ Loss configure(const Case& c) {
   LOSSFN_TEST_OPTION(epsilon, loss.epsilon(c.number("epsilon")))
   LOSSFN_TEST_OPTION(full, loss.full(c.number("full") != 0))
   LOSSFN_TEST_OPTION(eps, loss.eps(c.number("eps")))
+  LOSSFN_TEST_OPTION(power, loss.power(c.number("power")))
+  LOSSFN_TEST_OPTION(expectile, loss.expectile(c.number("expectile")))
 #undef LOSSFN_TEST_OPTION
   if (c.has("variant")) {
     ++used;
@@ -220,8 +224,19 @@ inline bool index_target(const Case& c) {
 /// The two may then differ by that absolute rounding, 4·2^-53, times the
 /// scale the driver applies to a term's Hessian (the largest w·M over the
 /// mean's denominator; M = 1 for LogCosh). Every other loss: no floor.
+/// CoxProportionalHazards: the reference is exact, and lossfn's Hessian is
+/// the difference w·e^x·A − w²·e^{2x}·B of two parts of up to Σ w_i·δ_i each
+/// (detail/risk_sets.hpp), exact to a few ulp of that, absolute; the floor
+/// is 8·2^-53 of it, times the mean's scale.
 template <class Loss>
 double reference_hessian_floor(const Case& c) {
+  if constexpr (std::is_same_v<Loss, lossfn::CoxProportionalHazards>) {
+    double events = 0;
+    for (long i = 0; i < c.target.rows; ++i)
+      events += c.target(i, 1) * (c.weights.present ? c.weights(i, 0) : 1.0);
+    const bool sum = c.has("reduction") && c.options.at("reduction")[0] == "sum";
+    return 8.0 * 0x1p-53 * (sum ? events : 1.0);
+  }
   constexpr bool log_cosh = std::is_same_v<Loss, lossfn::LogCoshLoss>;
   constexpr bool softmax = std::is_same_v<Loss, lossfn::SoftmaxCrossEntropy>;
   if constexpr (!log_cosh && !softmax) {
@@ -359,6 +374,9 @@ void check_entry_points(const Loss& loss, const Case& c, const std::string& wher
     REQUIRE(c.unreduced.present);
     const auto u = loss.unreduced(pred, target, weights...);
     check_close(u, c.unreduced, rtol, atol, where + ": unreduced", fl);
+  }
+  if constexpr (lossfn::traits<Loss>::decomposable) {
+    const auto u = loss.unreduced(pred, target, weights...);
     // unreduced reduces to value, through partial's denominator.
     const auto part = loss.partial(pred, target, weights...);
     check_close(static_cast<double>(part.value()), c.value, rtol, atol, where + ": partial", fl);
@@ -386,7 +404,13 @@ void check_case(const Case& c) {
     };
     constexpr bool row_wise = lossfn::traits<Loss>::row_wise;
     constexpr bool may_take_indices = row_wise || std::is_same_v<Loss, lossfn::ZeroOneLoss>;
-    if constexpr (row_wise && !takes_probabilities<Loss>::value) {
+    if constexpr (std::is_same_v<Loss, lossfn::CoxProportionalHazards>) {
+      // (time, event) rows: integer-typed where every time is written as an integer.
+      if (c.target_is_integer)
+        layouts::with_layout<S, int>(layout, c.pred, c.target, run);
+      else
+        layouts::with_layout<S, S>(layout, c.pred, c.target, run);
+    } else if constexpr (row_wise && !takes_probabilities<Loss>::value) {
       REQUIRE(indices);
       layouts::with_layout<S, int>(layout, c.pred, c.target, run);
     } else if constexpr (may_take_indices) {
@@ -424,14 +448,16 @@ bool results_fit(const Case& c) {
 
 /// Every case of `loss_name` in the reference files (cases.txt: PyTorch's
 /// losses; cases_extended.txt: more losses, sample weights, Hessians;
-/// cases_poly.txt: PolyCrossEntropy, tests/tools/poly_reference.py): in
+/// cases_poly.txt: PolyCrossEntropy, tests/tools/poly_reference.py;
+/// cases_objectives.txt: the gradient-boosting objectives; cases_cox.txt): in
 /// double, and in float where the inputs are floats and the expected results
 /// fit in float (results_fit). One call per loss in the whole suite, so that
 /// each loss's checks are instantiated once.
 template <class Loss>
 void check_reference_cases(const std::string& loss_name) {
   size_t count = 0;
-  for (const char* file : {"cases.txt", "cases_extended.txt", "cases_poly.txt"}) {
+  for (const char* file : {"cases.txt", "cases_extended.txt", "cases_poly.txt",
+                           "cases_objectives.txt", "cases_cox.txt"}) {
     for (const Case& c : cases_of(file, loss_name)) {
       ++count;
       check_case<Loss, double>(c);
