@@ -52,7 +52,8 @@ double worst_ulps(L loss, const Grid& g, Scale scale) {
   const Eigen::ArrayXf simd = loss.unreduced(g.p, g.t);
   // The same numbers every other float of a buffer: the scalar loop.
   std::vector<float> pb(size_t(2 * g.p.size())), tb(pb.size());
-  for (Eigen::Index i = 0; i < g.p.size(); ++i) pb[size_t(2 * i)] = g.p[i], tb[size_t(2 * i)] = g.t[i];
+  for (Eigen::Index i = 0; i < g.p.size(); ++i)
+    pb[size_t(2 * i)] = g.p[i], tb[size_t(2 * i)] = g.t[i];
   const Strided ps(pb.data(), g.p.size()), ts(tb.data(), g.p.size());
   const Eigen::ArrayXf scalar = loss.unreduced(ps, ts);
   const Eigen::ArrayXd exact = loss.unreduced(g.p.cast<double>().eval(), g.t.cast<double>().eval());
