@@ -237,6 +237,8 @@ int main(int argc, char** argv) {
     f.curves.push_back(elementwise("SmoothL1, beta 2", lossfn::SmoothL1Loss().beta(2), d, 0));
     f.curves.push_back(elementwise("log-cosh", lossfn::LogCoshLoss(), d, 0));
     f.curves.push_back(elementwise("Quantile, q 0.9", lossfn::QuantileLoss().quantile(0.9), d, 0));
+    f.curves.push_back(elementwise("PseudoHuber, delta 1", lossfn::PseudoHuberLoss(), d, 0));
+    f.curves.push_back(elementwise("Expectile, tau 0.9", lossfn::ExpectileLoss().expectile(0.9), d, 0));
     figures.push_back(f);
   }
 
@@ -295,12 +297,25 @@ int main(int argc, char** argv) {
   // Distribution losses on their log-space input x.
   {
     Figure f{"distributions", "input x (log-probability, or log-rate)", "(d/dx)",
-             "KL divergence and Poisson NLL against their log-space input", -3, 8, -4, 8, -0.5, 8, {}};
+             "KL divergence, Poisson, Tweedie and gamma NLL against their log-space input", -3, 8, -4, 8, -0.5, 8, {}};
     const Vector x = grid(-3, 2, n);
     f.curves.push_back(elementwise("KLDivergence, target 0.5", lossfn::KLDivergence(), x, 0.5));
     f.curves.push_back(elementwise("PoissonNLL, target 1", lossfn::PoissonNLLLoss(), x, 1.0));
     f.curves.push_back(elementwise("PoissonNLL, target 3", lossfn::PoissonNLLLoss(), x, 3.0));
     f.curves.push_back(elementwise("PoissonNLL, target 3, full", lossfn::PoissonNLLLoss().full(true), x, 3.0));
+    f.curves.push_back(elementwise("Tweedie, power 1.5, target 3", lossfn::TweedieLoss(), x, 3.0));
+    f.curves.push_back(elementwise("Gamma, target 3", lossfn::GammaLoss(), x, 3.0));
+    figures.push_back(f);
+  }
+
+  // MSLE against the prediction itself (pred > −1): its Hessian turns
+  // negative where log((1 + p)/(1 + t)) > 1.
+  {
+    Figure f{"msle", "prediction p", "(d/dp)",
+             "Squared log error against the prediction, targets 0 and 1", -0.2, 4.5, -4.2, 2.5, -2.5, 8, {}};
+    const Vector p = grid(-0.8, 4, n);
+    f.curves.push_back(elementwise("MSLE, target 0", lossfn::MeanSquaredLogError(), p, 0.0));
+    f.curves.push_back(elementwise("MSLE, target 1", lossfn::MeanSquaredLogError(), p, 1.0));
     figures.push_back(f);
   }
 

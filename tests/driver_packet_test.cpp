@@ -318,6 +318,14 @@ TEMPLATE_TEST_CASE("every vectorized loss: SIMD path = scalar path", "[driver][p
   same_as_scalar<S>(lossfn::SigmoidFocalLoss().gamma(0.5).alpha(-1), -30, 30, true);
   same_as_scalar<S>(lossfn::SigmoidFocalLoss().gamma(0).alpha(0.75), -30, 30, true);
   same_as_scalar<S>(lossfn::SigmoidFocalLoss().gamma(3.5), -10, 10, true);
+  same_as_scalar<S>(lossfn::TweedieLoss(), -5, 5, true);
+  same_as_scalar<S>(lossfn::TweedieLoss().power(1.2), -30, 30, true);
+  same_as_scalar<S>(lossfn::GammaLoss(), -5, 5, true);
+  same_as_scalar<S>(lossfn::PseudoHuberLoss().delta(0.7), -3, 3, false);
+  same_as_scalar<S>(lossfn::PseudoHuberLoss().delta(1e-3), -1e3, 1e3, false);
+  same_as_scalar<S>(lossfn::MeanSquaredLogError(), -0.9, 5, false);
+  same_as_scalar<S>(lossfn::MeanAbsolutePercentageError(), -3, 3, false);
+  same_as_scalar<S>(lossfn::ExpectileLoss().expectile(0.8), -3, 3, false);
 }
 
 TEMPLATE_TEST_CASE("sample weights take the SIMD path: the same numbers as the scalar loop",

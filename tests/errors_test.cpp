@@ -817,3 +817,79 @@ TEST_CASE("CoxProportionalHazards rejects bad shapes, times, events and weights"
   CHECK(std::all_of(buffer.begin(), buffer.end(),
                     [](double v) { return v == entry_points::sentinel; }));
 }
+
+// The gradient-boosting objectives: their shapes and weights like every
+// element-wise loss; bad targets (and MSLE's pred <= -1) by position and
+// value, in float and double, with every output untouched; options at once.
+TEMPLATE_TEST_CASE("objectives reject bad targets, naming loss, argument, position and value",
+                   "[errors][objectives]", float, double) {
+  using S = TestType;
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  const M x = values(4, 2).cast<S>();
+  const M positive = (values(4, 2).array().abs() + 0.5).matrix().cast<S>();
+  if constexpr (std::is_same_v<S, double>) {
+    common_elementwise_errors(lossfn::TweedieLoss(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::GammaLoss(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::PseudoHuberLoss(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::MeanSquaredLogError(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::MeanAbsolutePercentageError(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::ExpectileLoss(), x.template cast<double>(), positive.template cast<double>());
+  }
+  const S nan = std::numeric_limits<S>::quiet_NaN(), infinity = std::numeric_limits<S>::infinity();
+  const S below_zero = -std::numeric_limits<S>::denorm_min();
+  auto with = [](M m, Eigen::Index i, Eigen::Index j, S v) {
+    m(i, j) = v;
+    return m;
+  };
+  auto text = [](S v) { return lossfn::detail::to_text(v); };
+  for (S bad : {S(-1), below_zero, nan, -infinity}) {
+    rejects(lossfn::TweedieLoss().power(1.3), x, with(positive, 2, 1, bad),
+            "TweedieLoss: target(2, 1) = " + text(bad) + " is not a target >= 0");
+  }
+  for (S bad : {S(0), S(-0.0), S(-2), below_zero, nan, -infinity}) {
+    rejects(lossfn::GammaLoss(), x, with(positive, 3, 0, bad),
+            "GammaLoss: target(3, 0) = " + text(bad) + " is not a target > 0");
+  }
+  for (S bad : {S(-1), S(-1.5), nan, infinity, -infinity}) {
+    rejects(lossfn::MeanSquaredLogError(), x, with(positive, 1, 1, bad),
+            "MeanSquaredLogError: target(1, 1) = " + text(bad) + " is not a finite number > -1");
+  }
+  for (S bad : {S(-1), S(-3), -infinity}) {
+    rejects(lossfn::MeanSquaredLogError(), with(x, 0, 1, bad), positive,
+            "MeanSquaredLogError: pred(0, 1) = " + text(bad) +
+                " is <= -1 (log1p(pred) needs pred > -1)");
+  }
+  // The first bad value in pred's storage order is the one reported.
+  rejects(lossfn::GammaLoss(), x, with(with(positive, 3, 0, S(-1)), 0, 1, S(0)),
+          "GammaLoss: target(3, 0) = -1 is not a target > 0");
+  // Valid edges: Tweedie's t = 0 and -0, MSLE's NaN pred (it propagates) and
+  // its pred and target just above -1.
+  accepts(lossfn::TweedieLoss(), x, with(with(positive, 0, 0, S(0)), 1, 0, S(-0.0)));
+  accepts(lossfn::MeanSquaredLogError(), with(x, 2, 0, nan), positive);
+  const S above = std::nextafter(S(-1), S(0));
+  accepts(lossfn::MeanSquaredLogError(), with(x, 2, 0, above), with(positive, 2, 0, above));
+  accepts(lossfn::MeanAbsolutePercentageError(), x, with(positive, 0, 0, S(0)));
+}
+
+TEST_CASE("objectives' options out of range are rejected at once, keeping their value",
+          "[errors][objectives]") {
+  lossfn::TweedieLoss tweedie;
+  for (double bad : {1.0, 2.0, 0.5, -1.0, qnan, inf})
+    CHECK(error_of([&] { tweedie.power(bad); }) ==
+          "TweedieLoss: option power = " + lossfn::detail::to_text(bad) + " is outside (1, 2)");
+  CHECK(tweedie.power() == 1.5);
+  CHECK_NOTHROW(tweedie.power(std::nextafter(1.0, 2.0)).power(std::nextafter(2.0, 1.0)));
+  lossfn::PseudoHuberLoss huber;
+  for (double bad : {0.0, -1.0, qnan, inf})
+    CHECK(error_of([&] { huber.delta(bad); }) == "PseudoHuberLoss: option delta = " +
+                                                     lossfn::detail::to_text(bad) +
+                                                     " is not a finite number > 0");
+  CHECK(huber.delta() == 1.0);
+  lossfn::ExpectileLoss expectile;
+  for (double bad : {0.0, 1.0, -0.5, qnan, inf})
+    CHECK(error_of([&] { expectile.expectile(bad); }) ==
+          "ExpectileLoss: option expectile = " + lossfn::detail::to_text(bad) +
+              " is outside (0, 1)");
+  CHECK(expectile.expectile() == 0.5);
+  CHECK_NOTHROW(expectile.expectile(1e-6).expectile(1 - 1e-6));
+}

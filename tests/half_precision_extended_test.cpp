@@ -1,7 +1,8 @@
 // Half precision for HuberLoss and the losses after it in the README's table
 // (half_precision_test.cpp covers the first twelve): every case of tests/data/cases_extended.txt (and
 // cases.txt) for HuberLoss, SmoothL1Loss, LogCoshLoss, QuantileLoss,
-// SquaredHinge, KLDivergence, PoissonNLLLoss and CategoricalCrossEntropy whose
+// SquaredHinge, KLDivergence, PoissonNLLLoss and CategoricalCrossEntropy (and
+// of cases_objectives.txt for the gradient-boosting objectives) whose
 // pred, target and weights a 16-bit type holds exactly and whose results fit
 // its range, with Eigen::bfloat16 and Eigen::half predictions, through every
 // entry point and layout of support/reference_runner.hpp.
@@ -45,4 +46,25 @@ TEST_CASE("16-bit PoissonNLLLoss matches the reference", "[half][reference][exte
 }
 TEST_CASE("16-bit CategoricalCrossEntropy matches the reference", "[half][reference][extended]") {
   check_16bit<lossfn::CategoricalCrossEntropy>("CategoricalCrossEntropy");
+}
+
+// The gradient-boosting objectives (tests/data/cases_objectives.txt).
+TEST_CASE("16-bit TweedieLoss matches the reference", "[half][reference][objectives]") {
+  check_16bit<lossfn::TweedieLoss>("TweedieLoss");
+}
+TEST_CASE("16-bit GammaLoss matches the reference", "[half][reference][objectives]") {
+  check_16bit<lossfn::GammaLoss>("GammaLoss");
+}
+TEST_CASE("16-bit PseudoHuberLoss matches the reference", "[half][reference][objectives]") {
+  check_16bit<lossfn::PseudoHuberLoss>("PseudoHuberLoss");
+}
+TEST_CASE("16-bit MeanSquaredLogError matches the reference", "[half][reference][objectives]") {
+  check_16bit<lossfn::MeanSquaredLogError>("MeanSquaredLogError");
+}
+TEST_CASE("16-bit MeanAbsolutePercentageError matches the reference",
+          "[half][reference][objectives]") {
+  check_16bit<lossfn::MeanAbsolutePercentageError>("MeanAbsolutePercentageError");
+}
+TEST_CASE("16-bit ExpectileLoss matches the reference", "[half][reference][objectives]") {
+  check_16bit<lossfn::ExpectileLoss>("ExpectileLoss");
 }

@@ -754,3 +754,64 @@ TEST_CASE("softmax rows holding NaN or +inf anywhere give the scalar path's resu
         special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss(), N, C, p, special);
       }
 }
+
+// ---- the gradient-boosting objectives ------------------------------------------
+
+namespace {
+
+template <class S>
+void objectives_nonfinite() {
+  Mat<S> x(3, 3), t(3, 3);
+  x << S(0.5), S(-1), S(2), S(0.25), S(3), S(-2), S(1), S(0), S(-0.5);
+  t << S(0.2), S(0), S(1.5), S(0.8), S(3), S(0.5), S(2), S(0.25), S(1);
+  const Mat<S> positive = t.array() + S(0.1), above = x.array().abs();  // MSLE: pred > −1
+  nan_propagates<S>(lossfn::TweedieLoss(), x, t);
+  nan_propagates<S>(lossfn::TweedieLoss().power(1.2), x, t);
+  nan_propagates<S>(lossfn::GammaLoss(), x, positive);
+  nan_propagates<S>(lossfn::PseudoHuberLoss(), x, t);
+  nan_propagates<S>(lossfn::PseudoHuberLoss().delta(1e-3), x, t);
+  nan_propagates<S>(lossfn::MeanSquaredLogError(), above, t);
+  nan_propagates<S>(lossfn::MeanAbsolutePercentageError(), x, t);
+  nan_propagates<S>(lossfn::ExpectileLoss().expectile(0.9), x, t);
+
+  const S I = inf<S>;
+  // Tweedie: e^{(2−ρ)x} → inf, t·e^{(1−ρ)x} → 0 as x → inf; as x → −inf the
+  // t-part → inf, and is exactly 0 where t = 0 (never 0·inf).
+  CHECK(term<S>(lossfn::TweedieLoss(), I, 2) == std::pair<S, S>(I, I));
+  CHECK(term<S>(lossfn::TweedieLoss(), -I, 2) == std::pair<S, S>(I, -I));
+  CHECK(term<S>(lossfn::TweedieLoss(), -I, 0) == std::pair<S, S>(0, 0));
+  const auto far = term<S>(lossfn::TweedieLoss().power(1.9), S(-700), 0);  // e^{(1−ρ)x} = inf
+  CHECK((std::isfinite(far.first) && std::isfinite(far.second)));
+  // Gamma: t·e^{−x} + x → inf at both ends (at −inf not inf − inf).
+  CHECK(term<S>(lossfn::GammaLoss(), I, 2) == std::pair<S, S>(I, 1));
+  CHECK(term<S>(lossfn::GammaLoss(), -I, 2) == std::pair<S, S>(I, -I));
+  // Pseudo-Huber: linear tails, slope ±δ, curvature 0.
+  CHECK(term<S>(lossfn::PseudoHuberLoss(), I, 1) == std::pair<S, S>(I, 1));
+  CHECK(term<S>(lossfn::PseudoHuberLoss().delta(0.5), -I, 1) == std::pair<S, S>(I, S(-0.5)));
+  CHECK(term<S>(lossfn::PseudoHuberLoss().delta(1e-3), S(1e30), 0).second == S(1e-3));
+  Mat<S> big(1, 2), zero = Mat<S>::Zero(1, 2);
+  big << I, S(-3e38);
+  const Mat<S> far_h = lossfn::PseudoHuberLoss().hessian_diagonal(big, zero);
+  CHECK(far_h(0, 0) == 0);
+  CHECK((far_h(0, 1) >= 0 && far_h(0, 1) <= S(1e-100)));  // 0 in float
+  CHECK(std::isfinite(lossfn::PseudoHuberLoss().delta(1e-3).unreduced(big, zero)(0, 1)));
+  // MSLE: r → inf, its derivatives 2r/(1 + p) and 2(1 − r)/(1 + p)² → 0.
+  CHECK(term<S>(lossfn::MeanSquaredLogError(), I, 1) == std::pair<S, S>(I, 0));
+  big << I, S(1);
+  CHECK(lossfn::MeanSquaredLogError().hessian_diagonal(big, zero)(0, 0) == 0);
+  // MAPE: slope 100/|t|; Expectile: (a·u)·u with a = τ or 1 − τ.
+  CHECK(term<S>(lossfn::MeanAbsolutePercentageError(), I, 2) == std::pair<S, S>(I, 50));
+  CHECK(term<S>(lossfn::MeanAbsolutePercentageError(), -I, -2) == std::pair<S, S>(I, -50));
+  CHECK(term<S>(lossfn::ExpectileLoss(), I, 0) == std::pair<S, S>(I, I));
+  CHECK(term<S>(lossfn::ExpectileLoss(), -I, 0) == std::pair<S, S>(I, -I));
+  // (a·u)·u: a small τ keeps a huge residual's term finite where a·u² is.
+  CHECK(term<S>(lossfn::ExpectileLoss().expectile(1e-6), S(0), 1e20).first ==
+        S(S(S(1e-6) * S(1e20)) * S(1e20)));
+}
+
+}  // namespace
+
+TEST_CASE("objectives: NaN propagates, infinities give their limits", "[nonfinite][objectives]") {
+  objectives_nonfinite<float>();
+  objectives_nonfinite<double>();
+}

@@ -15,7 +15,8 @@ TEST_CASE("GammaLoss matches scikit-learn's HalfGammaLoss", "[reference][objecti
   reference::check_reference_cases<lossfn::GammaLoss>("GammaLoss");
 }
 
-TEST_CASE("PseudoHuberLoss matches delta^2 (sqrt(1 + (d/delta)^2) - 1)", "[reference][objectives]") {
+TEST_CASE("PseudoHuberLoss matches delta^2 (sqrt(1 + (d/delta)^2) - 1)",
+          "[reference][objectives]") {
   reference::check_reference_cases<lossfn::PseudoHuberLoss>("PseudoHuberLoss");
 }
 

@@ -1,5 +1,6 @@
 // libFuzzer target: the element-wise losses (one term per coefficient of
-// pred), RootMeanSquaredError and binary ZeroOneLoss. The bytes choose the
+// pred, the gradient-boosting objectives included), RootMeanSquaredError and
+// binary ZeroOneLoss. The bytes choose the
 // loss and its options, the scalar type, the shape (0 rows and 1 column
 // included), the layout, the reduction, sample weights and every value.
 #include "fuzz_support.hpp"
@@ -108,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // An invalid option throws lossfn::invalid_argument from its setter; the
   // input is then done.
   const Outcome o = attempt([&] {
-    switch (b.byte() % 15) {
+    switch (b.byte() % 21) {
       case 0: run_both(lossfn::MeanSquaredError(), plan, b); break;
       case 1: run_both(lossfn::RootMeanSquaredError(), plan, b); break;
       case 2: run_both(lossfn::MeanAbsoluteError(), plan, b); break;
@@ -171,6 +172,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         run_both(lossfn::KLDivergence().log_target(log_target), plan, b);
         break;
       }
+      case 15:
+        plan.target = Kind::rate;  // >= 0; 0 is a valid Tweedie target
+        run_both(lossfn::TweedieLoss().power(option(b, 1, 2, plan.d)), plan, b);
+        break;
+      case 16:
+        plan.target = Kind::rate;  // a target of 0 is an error
+        plan.facts.non_negative = false;  // t·e^{−x} + x can be negative
+        run_both(lossfn::GammaLoss(), plan, b);
+        break;
+      case 17: run_both(lossfn::PseudoHuberLoss().delta(option(b, 1e-3, 1e3, plan.d)), plan, b); break;
+      case 18:
+        // Predictions > −1 (a rate), or any real (<= −1 is an error).
+        plan.pred = b.bit() ? Kind::rate : Kind::real;
+        plan.target = Kind::rate;
+        run_both(lossfn::MeanSquaredLogError(), plan, b);
+        break;
+      case 19: run_both(lossfn::MeanAbsolutePercentageError(), plan, b); break;
+      case 20: run_both(lossfn::ExpectileLoss().expectile(option(b, 0, 1, plan.d)), plan, b); break;
       default: {
         lossfn::PoissonNLLLoss loss;
         loss.log_input(b.bit()).full(b.bit());

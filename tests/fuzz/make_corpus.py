@@ -10,7 +10,7 @@ import random
 HERE = os.path.dirname(os.path.abspath(__file__))
 # target: (number of losses (first byte), seeds per loss, longest body)
 TARGETS = {
-    "fuzz_elementwise": (15, 3, 160),
+    "fuzz_elementwise": (21, 3, 160),
     # rows x columns of values (up to 9 x 40, ~3 bytes each) follow the options
     "fuzz_rowwise": (6, 8, 1200),
     # the first byte is the shape (sequences, classes); labels and logits follow

@@ -260,6 +260,26 @@ void for_each_setup(F&& f) {
     f("KLDivergence", lossfn::KLDivergence(), r.uniform(N, D, -4, 0), t);
     f("KLDivergence log_target", lossfn::KLDivergence().log_target(true), r.uniform(N, D, -4, 0), log_t);
   }
+  {  // gradient-boosting objectives (log-link scores, positive targets)
+    Random r = rng();
+    Mat counts = r.uniform(N, D, 0, 4);
+    counts(0, 0) = counts(2, 1) = 0;  // Tweedie's zero targets
+    const Mat amounts = r.uniform(N, D, 0.1, 5);
+    f("TweedieLoss", lossfn::TweedieLoss(), r.uniform(N, D, -2, 2), counts);
+    f("TweedieLoss power 1.2", lossfn::TweedieLoss().power(1.2), r.uniform(N, D, -2, 2), counts);
+    f("TweedieLoss power 1.9", lossfn::TweedieLoss().power(1.9), r.uniform(N, D, -2, 2), counts);
+    f("GammaLoss", lossfn::GammaLoss(), r.uniform(N, D, -2, 2), amounts);
+    const Mat t = r.uniform(N, D, -2, 2);
+    f("PseudoHuberLoss", lossfn::PseudoHuberLoss(), r.residuals_from(t, {}), t);
+    f("PseudoHuberLoss delta 0.3", lossfn::PseudoHuberLoss().delta(0.3), r.residuals_from(t, {}), t);
+    const Mat above = r.uniform(N, D, -0.9, 4);  // > −1
+    f("MeanSquaredLogError", lossfn::MeanSquaredLogError(), r.uniform(N, D, -0.9, 4), above);
+    f("MeanAbsolutePercentageError", lossfn::MeanAbsolutePercentageError(),
+      r.residuals_from(t, {0.0}), t);
+    f("ExpectileLoss", lossfn::ExpectileLoss(), r.residuals_from(t, {0.0}), t);
+    f("ExpectileLoss expectile 0.9", lossfn::ExpectileLoss().expectile(0.9),
+      r.residuals_from(t, {0.0}), t);
+  }
   {  // multi-class
     Random r = rng();
     const IVec y = r.classes(R, int(C));

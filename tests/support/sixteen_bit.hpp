@@ -2,7 +2,7 @@
 // Eigen::bfloat16 and Eigen::half, at Tolerance<bfloat16> / <half> of
 // reference_runner.hpp (float's bar plus one rounding to the 16-bit type).
 // Shared by half_precision_test.cpp (cases.txt's losses) and
-// half_precision_extended_test.cpp (cases_extended.txt's).
+// half_precision_extended_test.cpp (cases_extended.txt's and the objectives').
 #pragma once
 
 #include <string>
@@ -34,11 +34,11 @@ struct Count {
   int run = 0, bf16_named = 0;
 };
 
-/// Runs every case of `loss_name` (both files) that S can hold, in S.
+/// Runs every case of `loss_name` (every file) that S can hold, in S.
 template <class Loss, class S>
 Count check_16bit_cases(const std::string& loss_name) {
   Count count;
-  for (const char* file : {"cases.txt", "cases_extended.txt"}) {
+  for (const char* file : {"cases.txt", "cases_extended.txt", "cases_objectives.txt"}) {
     for (const reference::Case& c : reference::cases_of(file, loss_name)) {
       const bool named = c.name.find("bf16") != std::string::npos;
       const bool selected = inputs_exact<S>(c) && reference::results_fit<S>(c) &&

@@ -38,7 +38,8 @@ Reductions (as tests/data/README.md, "Beyond the first release"): with sample
 weights w (1 without), unreduced = w l, sum = sum w l, mean = sum w l / sum w;
 gradient and Hessian are w l' and w l'' (sum) or divided by sum w (mean).
 
-Inputs are rounded to float32, so a float run sees the numbers double sees;
+Inputs are rounded to float32, so a float run sees the numbers double sees
+(to bfloat16 in cases named *bf16*, for the 16-bit runs);
 cases named *double_extremes* hold results float cannot: they run in double
 only (the runner skips any case whose results exceed float's range anyway).
 Every result is finite in float64 (points whose terms overflow are left out).
@@ -230,6 +231,28 @@ def rounded(a):
     return np.vectorize(f32)(np.asarray(a, dtype=np.float64))
 
 
+def bf16(a):
+    """Rounded to bfloat16 (8 significant bits, nearest even): numbers that
+    Eigen::bfloat16 holds exactly, and Eigen::half too in its range."""
+    bits = np.asarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def bf16_cases(prefix, loss, options, draw, terms_of, sklearn=False):
+    """A 3 x 4 case without weights (mean) and one with weights (sum), every
+    input exact in bfloat16, for the 16-bit runs (half_precision_extended_test)."""
+    option = options.get("power", 1.5) if loss == "TweedieLoss" else 0
+    for reduction, weighted in (("mean", False), ("sum", True)):
+        pred, target = draw(3, 4)
+        weights = bf16(rng.uniform(0, 2, (3, 4))) if weighted else None
+        opts = dict(options)
+        opts["reduction"] = reduction
+        write_case(f"{prefix}_bf16_3x4_{reduction}{'_weighted' if weighted else ''}", loss, opts,
+                   bf16(pred), bf16(target), weights, terms_of,
+                   sklearn_option=option if sklearn else None)
+
+
 SHAPES = [(1, 1), (1, 7), (6, 1), (3, 4)]
 
 
@@ -304,6 +327,7 @@ def main():
         return x, t
 
     tweedie_for = lambda o: tweedie(o.get("power", 1.5))  # noqa: E731
+    bf16_cases("tweedie", "TweedieLoss", {}, tweedie_draw, tweedie(1.5), sklearn=True)
     random_cases("tweedie", "TweedieLoss", [{}, {"power": 1.2}, {"power": 1.9}], tweedie_draw,
                  tweedie_for, sklearn=True)
     # Float computes t e^{(1-rho)x} as a product: where e^{(1-rho)x} alone
@@ -318,12 +342,14 @@ def main():
         return rounded(rng.normal(0, 1, (r, c))), rounded(rng.gamma(2.0, 1.0, (r, c)) + 1e-3)
 
     random_cases("gamma", "GammaLoss", [{}], gamma_draw, lambda o: gamma(), sklearn=True)
+    bf16_cases("gamma", "GammaLoss", {}, gamma_draw, gamma(), sklearn=True)
     extreme_cases("gamma", "GammaLoss", [{}], big, [1e-30, 1e-3, 0.367879441, 1.0, 3.5, 1e30],
                   lambda o: gamma(), sklearn=True, double_only=lambda x, t, o: -x > 88)
 
     ph_for = lambda o: pseudo_huber(o.get("delta", 1.0))  # noqa: E731
     random_cases("pseudo_huber", "PseudoHuberLoss", [{}, {"delta": 0.5}, {"delta": 3.0}], normal,
                  ph_for)
+    bf16_cases("pseudo_huber", "PseudoHuberLoss", {"delta": 0.5}, normal, pseudo_huber(0.5))
     wide = [0.0, 1e-30, -1e-3, 0.5, -2.0, 30.0, -30.0, 700.0, -700.0, 1e30, -1e30]
     extreme_cases("pseudo_huber", "PseudoHuberLoss",
                   [{}, {"delta": 0.001}, {"delta": 1000.0}], wide, [0.0, 1.5, -1e30, 1e-30],
@@ -334,10 +360,12 @@ def main():
                 rounded(np.expm1(rng.normal(0, 1, (r, c)))))
 
     random_cases("msle", "MeanSquaredLogError", [{}], msle_draw, lambda o: msle())
+    bf16_cases("msle", "MeanSquaredLogError", {}, msle_draw, msle())
     near = [-0.999, f32(-1 + 2**-20), -0.5, 0.0, 1e-30, 1e-7, 1.0, 30.0, 700.0, 1e30]
     extreme_cases("msle", "MeanSquaredLogError", [{}], near, near, lambda o: msle())
 
     random_cases("mape", "MeanAbsolutePercentageError", [{}], normal, lambda o: mape())
+    bf16_cases("mape", "MeanAbsolutePercentageError", {}, normal, mape())
     extreme_cases("mape", "MeanAbsolutePercentageError", [{}],
                   [0.0, 1e-30, -3.0, 30.0, -700.0, 1e30], [0.0, 1e-30, 5e-8, 1e-7, -2.0, 1e30],
                   lambda o: mape(), kink=True)
@@ -345,6 +373,7 @@ def main():
     ex_for = lambda o: expectile(o.get("expectile", 0.5))  # noqa: E731
     random_cases("expectile", "ExpectileLoss", [{}, {"expectile": 0.9}, {"expectile": 0.1}],
                  normal, ex_for)
+    bf16_cases("expectile", "ExpectileLoss", {"expectile": 0.9}, normal, expectile(0.9))
     extreme_cases("expectile", "ExpectileLoss",
                   [{}, {"expectile": 1e-06}, {"expectile": 0.999999}],
                   [0.0, -3.0, 30.0, -30.0, 700.0, -700.0, 1e30], [0.0, 30.0, -1e30, 1e-30],

@@ -61,6 +61,12 @@ int check() {
   sum += all_entry_points(lossfn::CategoricalCrossEntropy(), prob, y);
   sum += all_entry_points(lossfn::SoftmaxFocalLoss(), x, y);
   sum += all_entry_points(lossfn::ZeroOneLoss(), x, y);
+  sum += all_entry_points(lossfn::TweedieLoss().power(1.3), x, prob);
+  sum += all_entry_points(lossfn::GammaLoss(), x, M(prob.array() + S(0.5)));
+  sum += all_entry_points(lossfn::PseudoHuberLoss().delta(0.5), x, t);
+  sum += all_entry_points(lossfn::MeanSquaredLogError(), prob, M(prob.array() * S(0.5)));
+  sum += all_entry_points(lossfn::MeanAbsolutePercentageError(), x, t);
+  sum += all_entry_points(lossfn::ExpectileLoss().expectile(0.9), x, t);
   // MSE against its definition.
   const double mse = static_cast<double>(lossfn::MeanSquaredError()(x, t));
   const double direct = static_cast<double>((x - t).squaredNorm()) / 12.0;
