@@ -104,8 +104,8 @@ void register_floors_for() {
 // ---- plain Eigen, as a careful user writes it ------------------------------
 
 template <class S, class Value, class Fused, class Loss>
-void register_eigen_elementwise(const std::string& loss_name, Kind kind, Loss loss,
-                                Value value, Fused fused) {
+void register_eigen_elementwise(const std::string& loss_name, Kind kind, Loss loss, Value value,
+                                Fused fused) {
   constexpr double b = sizeof(S);
   for (const Index n : elementwise_sizes()) {
     auto id = [&](const char* entry) {

@@ -159,7 +159,9 @@ const Labels& labels(Shape shape) {
   return it->second;
 }
 
-std::string size_name(Index n) { return std::to_string(n); }
+std::string size_name(Index n) {
+  return std::to_string(n);
+}
 std::string size_name(Shape shape) {
   return std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
 }
@@ -176,14 +178,16 @@ void set_rate(benchmark::State& state, Index elements, double bytes_per_element)
       static_cast<std::int64_t>(iterations * double(elements) * bytes_per_element));
   // rate = elements·1e-9·iterations / seconds; inverted: nanoseconds per element.
   state.counters["ns_per_elem"] =
-      benchmark::Counter(double(elements) * 1e-9,
-                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+      benchmark::Counter(double(elements) * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
+                                                      benchmark::Counter::kInvert);
 }
 
 namespace {
 int mismatch_count = 0;
 }
-int mismatches() { return mismatch_count; }
+int mismatches() {
+  return mismatch_count;
+}
 
 template <class S>
 void check_value(benchmark::State& state, S got, S want) {
@@ -191,8 +195,8 @@ void check_value(benchmark::State& state, S got, S want) {
   const double g = double(got), w = double(want);
   if (!(std::abs(g - w) <= tolerance * std::max(1.0, std::abs(w)))) {
     ++mismatch_count;
-    const std::string message = "baseline value " + std::to_string(g) +
-                                " differs from lossfn's " + std::to_string(w);
+    const std::string message =
+        "baseline value " + std::to_string(g) + " differs from lossfn's " + std::to_string(w);
     state.SkipWithError(message.c_str());
   }
 }

@@ -3,5 +3,7 @@
 #include "lossfn_losses.hpp"
 
 namespace lossfn_bench {
-void register_elementwise_double() { register_elementwise_losses<double>(); }
+void register_elementwise_double() {
+  register_elementwise_losses<double>();
+}
 }  // namespace lossfn_bench

@@ -3,5 +3,7 @@
 #include "lossfn_losses.hpp"
 
 namespace lossfn_bench {
-void register_elementwise_float() { register_elementwise_losses<float>(); }
+void register_elementwise_float() {
+  register_elementwise_losses<float>();
+}
 }  // namespace lossfn_bench

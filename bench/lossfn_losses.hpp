@@ -175,13 +175,11 @@ template <class S>
 void register_rowwise_losses() {
   using namespace lossfn;
   register_rowwise<S>("SoftmaxCrossEntropy", SoftmaxCrossEntropy(), RowKind::logits);
-  register_rowwise<S>("NegativeLogLikelihood", NegativeLogLikelihood(),
-                      RowKind::log_probabilities);
+  register_rowwise<S>("NegativeLogLikelihood", NegativeLogLikelihood(), RowKind::log_probabilities);
   register_rowwise<S>("SoftmaxFocalLoss", SoftmaxFocalLoss(), RowKind::logits);
   register_rowwise<S>("PolyCrossEntropy", PolyCrossEntropy(), RowKind::logits);
   register_rowwise<S>("MultiClassHinge", MultiClassHinge(), RowKind::logits);
-  register_rowwise<S>("CategoricalCrossEntropy", CategoricalCrossEntropy(),
-                      RowKind::probabilities);
+  register_rowwise<S>("CategoricalCrossEntropy", CategoricalCrossEntropy(), RowKind::probabilities);
   register_rowwise<S>("ZeroOneLoss", ZeroOneLoss(), RowKind::logits, Entries::value_only);
 }
 

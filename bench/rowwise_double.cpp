@@ -2,5 +2,7 @@
 #include "lossfn_losses.hpp"
 
 namespace lossfn_bench {
-void register_rowwise_double() { register_rowwise_losses<double>(); }
+void register_rowwise_double() {
+  register_rowwise_losses<double>();
+}
 }  // namespace lossfn_bench

@@ -2,5 +2,7 @@
 #include "lossfn_losses.hpp"
 
 namespace lossfn_bench {
-void register_rowwise_float() { register_rowwise_losses<float>(); }
+void register_rowwise_float() {
+  register_rowwise_losses<float>();
+}
 }  // namespace lossfn_bench

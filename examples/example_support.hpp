@@ -92,7 +92,8 @@ class Random {
     std::vector<Eigen::Index> p(static_cast<size_t>(n));
     std::iota(p.begin(), p.end(), Eigen::Index(0));
     for (Eigen::Index i = n - 1; i > 0; --i)
-      std::swap(p[static_cast<size_t>(i)], p[static_cast<size_t>(bits() % static_cast<std::uint64_t>(i + 1))]);
+      std::swap(p[static_cast<size_t>(i)],
+                p[static_cast<size_t>(bits() % static_cast<std::uint64_t>(i + 1))]);
     return p;
   }
 
@@ -164,8 +165,8 @@ inline Dataset read_csv(const std::string& path) {
   return data;
 }
 
-inline Dataset take_rows(const Dataset& data, const std::vector<Eigen::Index>& index,
-                         size_t begin, size_t end) {
+inline Dataset take_rows(const Dataset& data, const std::vector<Eigen::Index>& index, size_t begin,
+                         size_t end) {
   Dataset out{Matrix(Eigen::Index(end - begin), data.x.cols()), Vector(Eigen::Index(end - begin))};
   for (size_t k = begin; k < end; ++k) {
     out.x.row(Eigen::Index(k - begin)) = data.x.row(index[k]);
@@ -175,7 +176,8 @@ inline Dataset take_rows(const Dataset& data, const std::vector<Eigen::Index>& i
 }
 
 /// A shuffled split: the first `train_fraction` of the samples train, the rest test.
-inline std::pair<Dataset, Dataset> split(const Dataset& data, double train_fraction, Random& random) {
+inline std::pair<Dataset, Dataset> split(const Dataset& data, double train_fraction,
+                                         Random& random) {
   const auto order = random.permutation(data.size());
   const size_t n_train = static_cast<size_t>(std::lround(train_fraction * double(data.size())));
   return {take_rows(data, order, 0, n_train), take_rows(data, order, n_train, order.size())};
@@ -201,11 +203,14 @@ struct Standardizer {
 inline Vector binary_labels(const Vector& y, const std::string& source) {
   Vector t(y.size());
   for (Eigen::Index i = 0; i < y.size(); ++i) {
-    if (y(i) == 1) t(i) = 1;
-    else if (y(i) == 0 || y(i) == -1) t(i) = 0;
+    if (y(i) == 1)
+      t(i) = 1;
+    else if (y(i) == 0 || y(i) == -1)
+      t(i) = 0;
     else
       throw std::runtime_error(source + ": target of row " + std::to_string(i) + " is " +
-                               std::to_string(y(i)) + "; a binary label (0/1 or -1/+1) is expected");
+                               std::to_string(y(i)) +
+                               "; a binary label (0/1 or -1/+1) is expected");
   }
   return t;
 }
@@ -222,7 +227,8 @@ class Table {
     std::vector<size_t> width(header_.size(), 0);
     for (size_t c = 0; c < header_.size(); ++c) width[c] = header_[c].size();
     for (const auto& r : rows_)
-      for (size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], length(r[c]));
+      for (size_t c = 0; c < r.size() && c < width.size(); ++c)
+        width[c] = std::max(width[c], length(r[c]));
     auto line = [&](const std::vector<std::string>& r) {
       out << " ";
       for (size_t c = 0; c < width.size(); ++c) {

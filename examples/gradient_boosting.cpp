@@ -26,9 +26,9 @@
 
 #include "example_support.hpp"
 
+using Eigen::Index;
 using example::Matrix;
 using example::Vector;
-using Eigen::Index;
 
 namespace {
 
@@ -90,8 +90,8 @@ Stump fit_stump(const Matrix& x, const std::vector<std::vector<Index>>& orders, 
 
 struct Data {
   Matrix x;
-  Vector y;                // regression target
-  Vector label;            // binary label, 0 or 1
+  Vector y;                 // regression target
+  Vector label;             // binary label, 0 or 1
   Eigen::VectorXi classes;  // three classes
 };
 
@@ -117,15 +117,16 @@ Data make_data(Index n, example::Random& random) {
 /// constant start F = 0).
 template <class Loss, class Target>
 std::pair<std::vector<double>, std::vector<double>> boost(const Loss& loss, const Matrix& x_train,
-                                                         const Target& t_train,
-                                                         const Matrix& x_test,
-                                                         const Target& t_test, Index outputs,
-                                                         int rounds, double learning_rate) {
+                                                          const Target& t_train,
+                                                          const Matrix& x_test,
+                                                          const Target& t_test, Index outputs,
+                                                          int rounds, double learning_rate) {
   const double lambda = 1.0;
   Loss total = loss;
   total.reduction(lossfn::Reduction::sum);
   const auto orders = sorted_orders(x_train);
-  Matrix f_train = Matrix::Zero(x_train.rows(), outputs), f_test = Matrix::Zero(x_test.rows(), outputs);
+  Matrix f_train = Matrix::Zero(x_train.rows(), outputs),
+         f_test = Matrix::Zero(x_test.rows(), outputs);
   Matrix g(x_train.rows(), outputs), h(x_train.rows(), outputs);
   std::vector<double> train_loss, test_loss;
   for (int round = 0;; ++round) {
@@ -162,15 +163,15 @@ int main(int argc, char** argv) {
             << ", Newton leaves -G/(H + 1) from value_gradient_hessian.\n\n";
 
   // The three objectives: only the loss (and the target) changes.
-  const auto squared = boost(lossfn::MeanSquaredError(), train.x, train.y, test.x, test.y, 1,
-                             rounds, learning_rate);
+  const auto squared =
+      boost(lossfn::MeanSquaredError(), train.x, train.y, test.x, test.y, 1, rounds, learning_rate);
   const auto logistic = boost(lossfn::BinaryCrossEntropyWithLogits(), train.x, train.label, test.x,
                               test.label, 1, rounds, learning_rate);
   const auto softmax = boost(lossfn::SoftmaxCrossEntropy(), train.x, train.classes, test.x,
                              test.classes, 3, rounds, learning_rate);
 
-  example::Table table({"round", "squared: train", "test", "logistic: train", "test",
-                        "softmax: train", "test"});
+  example::Table table(
+      {"round", "squared: train", "test", "logistic: train", "test", "softmax: train", "test"});
   std::vector<int> shown;
   for (int r = 0; r <= rounds; ++r)
     if (r <= 5 || r % (rounds / 8) == 0 || r == rounds) shown.push_back(r);
@@ -183,17 +184,18 @@ int main(int argc, char** argv) {
   }
   std::cout << "Mean loss after each round (round 0: all scores 0):\n\n";
   table.print();
-  std::cout << "\nHow to read it:\n"
-               "  - Each objective starts from its loss at F = 0 (the variance plus mean² of y;\n"
-               "    log 2 for the logistic; log 3 for softmax over three classes) and falls every\n"
-               "    round: a Newton leaf value is the minimiser of the loss's second-order\n"
-               "    expansion in that leaf, so a small step along it descends.\n"
-               "  - The Hessian is what makes one rule serve all three: for squared error it is the\n"
-               "    constant 2 (the leaf value is a mean residual); for the logistic, p(1 - p);\n"
-               "    for softmax, s_c(1 - s_c) per class. No per-objective code in the learner.\n"
-               "  - Held-out loss follows training loss down at first. Where it turns up again while\n"
-               "    training loss still falls (softmax after about 50 rounds of the full run), the\n"
-               "    model has begun to fit noise: that is what the test column is for.\n\n";
+  std::cout
+      << "\nHow to read it:\n"
+         "  - Each objective starts from its loss at F = 0 (the variance plus mean² of y;\n"
+         "    log 2 for the logistic; log 3 for softmax over three classes) and falls every\n"
+         "    round: a Newton leaf value is the minimiser of the loss's second-order\n"
+         "    expansion in that leaf, so a small step along it descends.\n"
+         "  - The Hessian is what makes one rule serve all three: for squared error it is the\n"
+         "    constant 2 (the leaf value is a mean residual); for the logistic, p(1 - p);\n"
+         "    for softmax, s_c(1 - s_c) per class. No per-objective code in the learner.\n"
+         "  - Held-out loss follows training loss down at first. Where it turns up again while\n"
+         "    training loss still falls (softmax after about 50 rounds of the full run), the\n"
+         "    model has begun to fit noise: that is what the test column is for.\n\n";
 
   example::Checks checks;
   auto falls_every_round = [](const std::vector<double>& loss) {

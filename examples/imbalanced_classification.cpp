@@ -15,8 +15,8 @@
 // row allowed. Without it, the data are generated (fixed seed).
 #include <Eigen/Cholesky>
 #include <functional>
-#include <tuple>
 #include <lossfn/lossfn.hpp>
+#include <tuple>
 
 #include "example_support.hpp"
 
@@ -41,7 +41,8 @@ example::Dataset make_data(Eigen::Index negatives, Eigen::Index ratio, example::
   example::Dataset data{Matrix(n, d), Vector(n)};
   for (Eigen::Index i = 0; i < n; ++i) {
     const bool positive = i < positives;
-    for (Eigen::Index j = 0; j < d; ++j) data.x(i, j) = random.normal() + (positive ? shift(j) : 0.0);
+    for (Eigen::Index j = 0; j < d; ++j)
+      data.x(i, j) = random.normal() + (positive ? shift(j) : 0.0);
     data.y(i) = positive ? 1 : 0;
   }
   return data;
@@ -72,7 +73,7 @@ Vector newton_fit(const Matrix& a, const Objective& objective, int max_iteration
     Matrix hess = a.transpose() * h.cwiseMax(0.0).asDiagonal() * a;
     hess.diagonal().array() += 1e-8 * (1.0 + hess.diagonal().maxCoeff());
     const Vector step = -hess.ldlt().solve(grad);
-    const double slope = grad.dot(step);  // < 0: a descent direction
+    const double slope = grad.dot(step);                     // < 0: a descent direction
     if (!(-slope > 1e-15 * (1.0 + std::abs(value)))) break;  // converged to rounding
     double t = 1;
     while (objective(a * (theta + t * step), nullptr, nullptr) > value + 1e-4 * t * slope) {
@@ -89,7 +90,8 @@ Vector newton_fit(const Matrix& a, const Objective& objective, int max_iteration
 double roc_auc(const Vector& score, const Vector& label) {
   std::vector<Eigen::Index> order(static_cast<size_t>(score.size()));
   std::iota(order.begin(), order.end(), Eigen::Index(0));
-  std::sort(order.begin(), order.end(), [&](Eigen::Index i, Eigen::Index j) { return score(i) < score(j); });
+  std::sort(order.begin(), order.end(),
+            [&](Eigen::Index i, Eigen::Index j) { return score(i) < score(j); });
   double rank_sum = 0, positives = 0;
   for (size_t k = 0; k < order.size();) {
     size_t end = k;
@@ -150,10 +152,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::cout << "Data: " << args.csv_path << ", " << train.x.cols() << " features; "
-              << train.size() << " training and " << test.size() << " test samples (70/30 split).\n";
+              << train.size() << " training and " << test.size()
+              << " test samples (70/30 split).\n";
   }
   const example::Standardizer standardize(train.x);
-  const Matrix a_train = with_intercept(standardize(train.x)), a_test = with_intercept(standardize(test.x));
+  const Matrix a_train = with_intercept(standardize(train.x)),
+               a_test = with_intercept(standardize(test.x));
   const Vector& t = train.y;
   const double n_pos = t.sum(), n_neg = double(t.size()) - n_pos;
   if (n_pos == 0 || n_neg == 0) {
@@ -161,8 +165,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const double balance = n_neg / n_pos;  // the usual class weight of the positives
-  std::cout << "Training positives: " << n_pos << " of " << t.size() << " (1:" << example::fixed(balance, 1)
-            << ").\n\n";
+  std::cout << "Training positives: " << n_pos << " of " << t.size()
+            << " (1:" << example::fixed(balance, 1) << ").\n\n";
 
   // The per-sample weights of "balanced" class weighting (scikit-learn's
   // class_weight='balanced'): n / (2·n_class). With mean reduction they give
@@ -199,8 +203,8 @@ int main(int argc, char** argv) {
       {"focal, gamma 2, alpha 0.9", objective_of(lossfn::SigmoidFocalLoss().alpha(0.9))},
   };
 
-  example::Table table({"training loss", "recall", "precision", "F1", "0-1 loss", "log-loss", "AUC",
-                        "predicted +"});
+  example::Table table(
+      {"training loss", "recall", "precision", "F1", "0-1 loss", "log-loss", "AUC", "predicted +"});
   std::vector<Scores> results;
   const int iterations = 60;
   for (const Candidate& c : candidates) {
@@ -208,43 +212,54 @@ int main(int argc, char** argv) {
     const Vector theta = newton_fit(a_train, c.objective, iterations);
     const Scores s = evaluate(a_test * theta, test.y);
     results.push_back(s);
-    std::cout << "  fitted with " << c.name << " (" << example::fixed(clock.seconds(), 2) << " s)\n";
-    table.add({c.name, example::percent(s.recall), example::percent(s.precision), example::fixed(s.f1),
-               example::percent(s.zero_one, 2), example::fixed(s.log_loss, 4), example::fixed(s.auc, 4),
-               example::fixed(s.predicted_positive, 0)});
+    std::cout << "  fitted with " << c.name << " (" << example::fixed(clock.seconds(), 2)
+              << " s)\n";
+    table.add({c.name, example::percent(s.recall), example::percent(s.precision),
+               example::fixed(s.f1), example::percent(s.zero_one, 2), example::fixed(s.log_loss, 4),
+               example::fixed(s.auc, 4), example::fixed(s.predicted_positive, 0)});
   }
-  std::cout << "\nHeld-out results (threshold f > 0, i.e. p > 0.5; " << example::fixed(test.y.sum(), 0)
-            << " positives among " << test.size() << "):\n\n";
+  std::cout << "\nHeld-out results (threshold f > 0, i.e. p > 0.5; "
+            << example::fixed(test.y.sum(), 0) << " positives among " << test.size() << "):\n\n";
   table.print();
   std::cout
       << "\nHow to read it:\n"
          "  - Plain cross-entropy minimises the error rate: lowest 0-1 loss, honest probabilities\n"
          "    (lowest log-loss), but at p > 0.5 it calls few samples positive, so recall is low.\n"
-         "  - Class weighting (pos_weight = n_neg/n_pos, or the same through lossfn::weights) moves\n"
-         "    the boundary towards the majority class: recall rises, precision and the 0-1 loss get\n"
+         "  - Class weighting (pos_weight = n_neg/n_pos, or the same through lossfn::weights) "
+         "moves\n"
+         "    the boundary towards the majority class: recall rises, precision and the 0-1 loss "
+         "get\n"
          "    worse, and the probabilities are no longer calibrated (log-loss rises). A milder\n"
          "    weight (sqrt of the ratio) splits the difference: about the same F1 as plain\n"
          "    cross-entropy with twice its recall.\n"
-         "  - Focal loss (gamma 2) down-weights the many easy examples. Without alpha its decisions\n"
-         "    here are close to cross-entropy's; alpha weighs the classes: the RetinaNet default 0.25\n"
+         "  - Focal loss (gamma 2) down-weights the many easy examples. Without alpha its "
+         "decisions\n"
+         "    here are close to cross-entropy's; alpha weighs the classes: the RetinaNet default "
+         "0.25\n"
          "    weighs positives *down* (fewer positives called), 0.9 acts like a class weight. Its\n"
          "    probabilities are pulled towards 0.5 (worse log-loss). Its real use is in deep\n"
-         "    detectors where millions of easy negatives swamp the gradient, not in a linear model.\n"
-         "  - AUC barely moves: for a linear model these losses mostly shift the threshold, not the\n"
+         "    detectors where millions of easy negatives swamp the gradient, not in a linear "
+         "model.\n"
+         "  - AUC barely moves: for a linear model these losses mostly shift the threshold, not "
+         "the\n"
          "    ranking. If you only need a ranking, or you will pick the threshold on validation\n"
-         "    data, plain cross-entropy is enough; weight the loss when the decision at p > 0.5 is\n"
+         "    data, plain cross-entropy is enough; weight the loss when the decision at p > 0.5 "
+         "is\n"
          "    what you ship.\n";
 
   if (!args.csv_path.empty()) return 0;
   std::cout << "\n";
   example::Checks checks;
   const Scores &plain = results[0], &weighted = results[1], &via_weights = results[2];
-  checks.expect(weighted.recall > plain.recall + 0.2, "class weighting raises minority recall by > 20 points");
-  checks.expect(plain.zero_one < weighted.zero_one, "plain cross-entropy has the lowest 0-1 loss of the two");
+  checks.expect(weighted.recall > plain.recall + 0.2,
+                "class weighting raises minority recall by > 20 points");
+  checks.expect(plain.zero_one < weighted.zero_one,
+                "plain cross-entropy has the lowest 0-1 loss of the two");
   checks.expect(plain.log_loss < weighted.log_loss, "plain cross-entropy has the better log-loss");
   checks.expect(std::abs(weighted.recall - via_weights.recall) < 1e-9 &&
                     std::abs(weighted.precision - via_weights.precision) < 1e-9,
                 "pos_weight and balanced sample weights give the same classifier");
-  checks.expect(std::abs(plain.auc - weighted.auc) < 0.01, "AUC changes by < 0.01 (ranking barely moves)");
+  checks.expect(std::abs(plain.auc - weighted.auc) < 0.01,
+                "AUC changes by < 0.01 (ranking barely moves)");
   return checks.exit_code();
 }

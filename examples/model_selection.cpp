@@ -129,9 +129,10 @@ int main(int argc, char** argv) {
     const Eigen::Index n = args.quick ? 600 : 3000;
     train_set = make_data(n, random);
     test_set = make_data(n, random);
-    std::cout << "Generated data: 5 standard-normal features, P(y = 1) = σ(2.5·(x1² + x2² − 1.4)) (a\n"
-                 "circular boundary; x3..x5 are noise); "
-              << n << " training and " << n << " held-out samples.\n";
+    std::cout
+        << "Generated data: 5 standard-normal features, P(y = 1) = σ(2.5·(x1² + x2² − 1.4)) (a\n"
+           "circular boundary; x3..x5 are noise); "
+        << n << " training and " << n << " held-out samples.\n";
   } else {
     try {
       example::Dataset all = example::read_csv(args.csv_path);
@@ -166,7 +167,8 @@ int main(int argc, char** argv) {
     return quadratic_features(x_test) * fit_logistic(quadratic_features(x_train), t_train);
   });
   const int k = 25;
-  const Vector knn = timed("25-nearest neighbours", [&] { return knn_logits(x_train, t_train, x_test, k); });
+  const Vector knn =
+      timed("25-nearest neighbours", [&] { return knn_logits(x_train, t_train, x_test, k); });
   models.push_back({"linear logistic", linear});
   models.push_back({"quadratic logistic", quadratic});
   models.push_back({"quadratic, logits x3", 3.0 * quadratic});
@@ -176,13 +178,21 @@ int main(int argc, char** argv) {
   // Each loss's unreduced terms: their mean is the loss, their spread gives
   // the standard error. Labels are 0/1; Hinge and ZeroOneLoss read 0 as −1.
   const std::vector<Score> scores = {
-      {"error rate", [](const Vector& f, const Vector& y) { return lossfn::ZeroOneLoss().unreduced(f, y).col(0).eval(); }},
-      {"log-loss", [](const Vector& f, const Vector& y) { return lossfn::BinaryCrossEntropyWithLogits().unreduced(f, y).eval(); }},
-      {"Brier", [](const Vector& f, const Vector& y) {
+      {"error rate",
+       [](const Vector& f, const Vector& y) {
+         return lossfn::ZeroOneLoss().unreduced(f, y).col(0).eval();
+       }},
+      {"log-loss",
+       [](const Vector& f, const Vector& y) {
+         return lossfn::BinaryCrossEntropyWithLogits().unreduced(f, y).eval();
+       }},
+      {"Brier",
+       [](const Vector& f, const Vector& y) {
          const Vector p = (1.0 / (1.0 + (-f.array()).exp())).matrix();
          return lossfn::MeanSquaredError().unreduced(p, y).eval();
        }},
-      {"hinge", [](const Vector& f, const Vector& y) { return lossfn::Hinge().unreduced(f, y).eval(); }},
+      {"hinge",
+       [](const Vector& f, const Vector& y) { return lossfn::Hinge().unreduced(f, y).eval(); }},
   };
   const size_t M = models.size(), L = scores.size();
   std::vector<std::vector<Eigen::ArrayXd>> terms(M, std::vector<Eigen::ArrayXd>(L));
@@ -223,8 +233,10 @@ int main(int argc, char** argv) {
     const double se = std::sqrt((d - mu).square().sum() / (n - 1) / n);
     return std::pair<double, double>{mu, se};
   };
-  std::cout << "\nEach model against the best by each loss: difference of the means ± 2 standard errors\n"
-               "(paired over the held-out samples); a difference within ±2 SE may be the split's luck.\n\n";
+  std::cout
+      << "\nEach model against the best by each loss: difference of the means ± 2 standard errors\n"
+         "(paired over the held-out samples); a difference within ±2 SE may be the split's "
+         "luck.\n\n";
   example::Table differences(header);
   for (size_t m = 0; m < M; ++m) {
     std::vector<std::string> row = {models[m].name};
@@ -236,8 +248,8 @@ int main(int argc, char** argv) {
       const auto [mu, se] = paired(m, best[l], l);
       const int digits = l == 0 ? 2 : 4;
       const double scale = l == 0 ? 100 : 1;
-      row.push_back("+" + example::fixed(scale * mu, digits) + " ± " + example::fixed(2 * scale * se, digits) +
-                    (mu > 2 * se ? "  " : " ?"));
+      row.push_back("+" + example::fixed(scale * mu, digits) + " ± " +
+                    example::fixed(2 * scale * se, digits) + (mu > 2 * se ? "  " : " ?"));
     }
     differences.add(row);
   }
@@ -256,7 +268,8 @@ int main(int argc, char** argv) {
          "  - The losses need not agree on a ranking: compare the overconfident copy with the\n"
          "    nearest-neighbour vote. The error rate and Brier prefer the first, log-loss and\n"
          "    hinge the second. With only those two models, the choice would be the loss's.\n"
-         "  - Log-loss punishes confident mistakes without bound; Brier's penalty per sample is at\n"
+         "  - Log-loss punishes confident mistakes without bound; Brier's penalty per sample is "
+         "at\n"
          "    most 1, so a few confident mistakes cannot decide a comparison by Brier.\n";
   if (!generated) return 0;
 
@@ -265,13 +278,17 @@ int main(int argc, char** argv) {
   checks.expect(std::abs(mean[1][1] - direct) < 1e-12,
                 "the mean of unreduced() is the loss's value");
   bool quadratic_beats_linear = true;
-  for (size_t l = 0; l < L; ++l) quadratic_beats_linear &= paired(0, 1, l).first > 2 * paired(0, 1, l).second;
-  checks.expect(quadratic_beats_linear, "the quadratic model beats the linear one by every loss, beyond 2 SE");
-  checks.expect(mean[2][0] == mean[1][0], "tripling the logits leaves the error rate exactly unchanged");
+  for (size_t l = 0; l < L; ++l)
+    quadratic_beats_linear &= paired(0, 1, l).first > 2 * paired(0, 1, l).second;
+  checks.expect(quadratic_beats_linear,
+                "the quadratic model beats the linear one by every loss, beyond 2 SE");
+  checks.expect(mean[2][0] == mean[1][0],
+                "tripling the logits leaves the error rate exactly unchanged");
   checks.expect(paired(2, 1, 1).first > 2 * paired(2, 1, 1).second &&
                     paired(2, 1, 2).first > 2 * paired(2, 1, 2).second,
                 "log-loss and Brier rank the overconfident copy worse, beyond 2 SE");
-  checks.expect((mean[2][0] < mean[3][0]) != (mean[2][1] < mean[3][1]),
-                "error rate and log-loss rank the overconfident copy and the neighbour vote oppositely");
+  checks.expect(
+      (mean[2][0] < mean[3][0]) != (mean[2][1] < mean[3][1]),
+      "error rate and log-loss rank the overconfident copy and the neighbour vote oppositely");
   return checks.exit_code();
 }

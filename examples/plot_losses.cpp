@@ -90,7 +90,8 @@ Curve elementwise(const std::string& title, Loss loss, const Vector& x, double t
     c.second = loss.hessian_diagonal(x, t);
     const Vector up = (x.array() + h).matrix(), down = (x.array() - h).matrix();
     check_derivative(title + " gradient", c.first, loss.unreduced(up, t).matrix(),
-                     loss.unreduced(down, t).matrix(), loss.gradient(up, t), loss.gradient(down, t), h);
+                     loss.unreduced(down, t).matrix(), loss.gradient(up, t), loss.gradient(down, t),
+                     h);
     check_derivative(title + " second derivative", c.second, loss.gradient(up, t),
                      loss.gradient(down, t), loss.hessian_diagonal(up, t),
                      loss.hessian_diagonal(down, t), h);
@@ -105,7 +106,8 @@ Curve elementwise(const std::string& title, Loss loss, const Vector& x, double t
 /// column `column` of pred.
 template <class Loss>
 Curve rowwise(const std::string& title, Loss loss, const Vector& x,
-              const std::function<Eigen::RowVectorXd(double)>& rows, int label, Eigen::Index column) {
+              const std::function<Eigen::RowVectorXd(double)>& rows, int label,
+              Eigen::Index column) {
   loss.reduction(lossfn::Reduction::sum);
   const Eigen::Index C = rows(0.0).size();
   Matrix pred(x.size(), C);
@@ -131,14 +133,17 @@ Curve rowwise(const std::string& title, Loss loss, const Vector& x,
 }
 
 /// n points from a to b, both included.
-Vector grid(double a, double b, Eigen::Index n) { return Vector::LinSpaced(n, a, b); }
+Vector grid(double a, double b, Eigen::Index n) {
+  return Vector::LinSpaced(n, a, b);
+}
 
 void write(const Figure& f, const std::string& dir) {
   const std::string path = dir + "/" + f.name + ".dat";
   std::FILE* out = std::fopen(path.c_str(), "w");
   if (!out) throw std::runtime_error("cannot write " + path);
-  std::fprintf(out, "# %s: %s\n# one block per curve (separated by two blank lines): x value first second\n",
-               f.name.c_str(), f.caption.c_str());
+  std::fprintf(
+      out, "# %s: %s\n# one block per curve (separated by two blank lines): x value first second\n",
+      f.name.c_str(), f.caption.c_str());
   for (const Curve& c : f.curves) {
     std::fprintf(out, "# %s\n", c.title.c_str());
     for (Eigen::Index i = 0; i < c.x.size(); ++i) {
@@ -196,7 +201,8 @@ void write_script(const std::vector<Figure>& figures, const std::string& dir) {
       std::fprintf(out,
                    "set origin %g,0.2\nset size %g,0.74\nset xlabel '%s'\nset ylabel '%s'\n"
                    "set yrange [%g:%g]\nset autoscale x\nplot ",
-                   panel / 3.0, 1 / 3.0, f.x_label.c_str(), ylabel[panel].c_str(), lo[panel], hi[panel]);
+                   panel / 3.0, 1 / 3.0, f.x_label.c_str(), ylabel[panel].c_str(), lo[panel],
+                   hi[panel]);
       for (size_t k = 0; k < f.curves.size(); ++k) {
         const std::string data = "datadir.'/" + f.name + ".dat' index " + std::to_string(k) +
                                  " using 1:" + column[panel];
@@ -205,10 +211,11 @@ void write_script(const std::vector<Figure>& figures, const std::string& dir) {
       std::fprintf(out, "\n");
     }
     // The legend: the same styles, drawn with no data, in a plot without axes.
-    std::fprintf(out,
-                 "set origin 0,0\nset size 1,0.2\nunset border\nunset tics\nunset xlabel\n"
-                 "unset ylabel\nunset grid\nunset xzeroaxis\nset xrange [0:1]\nset yrange [0:1]\n"
-                 "set key center center horizontal maxrows 2 samplen 4 width 2 font ',13' box\nplot ");
+    std::fprintf(
+        out,
+        "set origin 0,0\nset size 1,0.2\nunset border\nunset tics\nunset xlabel\n"
+        "unset ylabel\nunset grid\nunset xzeroaxis\nset xrange [0:1]\nset yrange [0:1]\n"
+        "set key center center horizontal maxrows 2 samplen 4 width 2 font ',13' box\nplot ");
     for (size_t k = 0; k < f.curves.size(); ++k) curve(k, "NaN");
     std::fprintf(out,
                  "\nunset multiplot\nunset key\nset border\nset tics\nset grid\nset xzeroaxis\n"
@@ -228,8 +235,17 @@ int main(int argc, char** argv) {
 
   // Regression: one term l(d) against the residual d = pred − target (target 0).
   {
-    Figure f{"regression", "residual d = pred - target", "(d/d pred)",
-             "Regression losses against the residual", -0.2, 4.5, -4.2, 4.2, -0.2, 2.4, {}};
+    Figure f{"regression",
+             "residual d = pred - target",
+             "(d/d pred)",
+             "Regression losses against the residual",
+             -0.2,
+             4.5,
+             -4.2,
+             4.2,
+             -0.2,
+             2.4,
+             {}};
     const Vector d = grid(-3, 3, n);
     f.curves.push_back(elementwise("MSE: d^2", lossfn::MeanSquaredError(), d, 0));
     f.curves.push_back(elementwise("MAE: |d|", lossfn::MeanAbsoluteError(), d, 0));
@@ -238,20 +254,28 @@ int main(int argc, char** argv) {
     f.curves.push_back(elementwise("log-cosh", lossfn::LogCoshLoss(), d, 0));
     f.curves.push_back(elementwise("Quantile, q 0.9", lossfn::QuantileLoss().quantile(0.9), d, 0));
     f.curves.push_back(elementwise("PseudoHuber, delta 1", lossfn::PseudoHuberLoss(), d, 0));
-    f.curves.push_back(elementwise("Expectile, tau 0.9", lossfn::ExpectileLoss().expectile(0.9), d, 0));
+    f.curves.push_back(
+        elementwise("Expectile, tau 0.9", lossfn::ExpectileLoss().expectile(0.9), d, 0));
     figures.push_back(f);
   }
 
   // Binary classification on scores: the margin m = y·f, label +1, so m = f.
   {
-    Figure f{"binary", "margin y*f (label +1)", "(d/df)",
-             "Binary classification losses against the margin", -0.2, 4.5, -4.2, 1.2, -0.2, 2.4, {}};
+    Figure f{"binary", "margin y*f (label +1)",
+             "(d/df)", "Binary classification losses against the margin",
+             -0.2,     4.5,
+             -4.2,     1.2,
+             -0.2,     2.4,
+             {}};
     const Vector m = grid(-3, 3, n);
-    f.curves.push_back(elementwise("logistic (BCEWithLogits)", lossfn::BinaryCrossEntropyWithLogits(), m, 1));
+    f.curves.push_back(
+        elementwise("logistic (BCEWithLogits)", lossfn::BinaryCrossEntropyWithLogits(), m, 1));
     f.curves.push_back(elementwise("Hinge", lossfn::Hinge(), m, 1));
     f.curves.push_back(elementwise("SquaredHinge", lossfn::SquaredHinge(), m, 1));
-    f.curves.push_back(elementwise("SigmoidFocal, gamma 2, no alpha", lossfn::SigmoidFocalLoss().alpha(-1), m, 1));
-    f.curves.push_back(elementwise("SigmoidFocal, gamma 2, alpha .25", lossfn::SigmoidFocalLoss(), m, 1));
+    f.curves.push_back(
+        elementwise("SigmoidFocal, gamma 2, no alpha", lossfn::SigmoidFocalLoss().alpha(-1), m, 1));
+    f.curves.push_back(
+        elementwise("SigmoidFocal, gamma 2, alpha .25", lossfn::SigmoidFocalLoss(), m, 1));
     f.curves.push_back(elementwise("ZeroOne (no derivatives)", lossfn::ZeroOneLoss(), m, 1));
     figures.push_back(f);
   }
@@ -259,15 +283,27 @@ int main(int argc, char** argv) {
   // Multi-class on logits: C = 3, row (z, 0, 0), true class 0; derivatives
   // with respect to the true class's logit z.
   {
-    Figure f{"multiclass", "logit of the true class z (the other two logits 0)", "(d/dz)",
-             "Multi-class losses on logits, 3 classes", -0.2, 4.5, -2.2, 0.6, -0.1, 1.5, {}};
+    Figure f{"multiclass",
+             "logit of the true class z (the other two logits 0)",
+             "(d/dz)",
+             "Multi-class losses on logits, 3 classes",
+             -0.2,
+             4.5,
+             -2.2,
+             0.6,
+             -0.1,
+             1.5,
+             {}};
     const Vector z = grid(-3, 3, n);
     auto row = [](double v) { return Eigen::RowVector3d(v, 0, 0); };
     f.curves.push_back(rowwise("SoftmaxCE", lossfn::SoftmaxCrossEntropy(), z, row, 0, 0));
-    f.curves.push_back(rowwise("SoftmaxCE, smoothing 0.1", lossfn::SoftmaxCrossEntropy().label_smoothing(0.1), z, row, 0, 0));
+    f.curves.push_back(rowwise("SoftmaxCE, smoothing 0.1",
+                               lossfn::SoftmaxCrossEntropy().label_smoothing(0.1), z, row, 0, 0));
     f.curves.push_back(rowwise("MultiClassHinge (WW)", lossfn::MultiClassHinge(), z, row, 0, 0));
-    f.curves.push_back(rowwise("MultiClassHinge (CS)", lossfn::MultiClassHinge().crammer_singer(true), z, row, 0, 0));
-    f.curves.push_back(rowwise("MultiClassHinge, squared", lossfn::MultiClassHinge().squared(true), z, row, 0, 0));
+    f.curves.push_back(rowwise("MultiClassHinge (CS)",
+                               lossfn::MultiClassHinge().crammer_singer(true), z, row, 0, 0));
+    f.curves.push_back(
+        rowwise("MultiClassHinge, squared", lossfn::MultiClassHinge().squared(true), z, row, 0, 0));
     f.curves.push_back(rowwise("SoftmaxFocal, gamma 2", lossfn::SoftmaxFocalLoss(), z, row, 0, 0));
     f.curves.push_back(rowwise("ZeroOne (no derivatives)", lossfn::ZeroOneLoss(), z, row, 0, 0));
     figures.push_back(f);
@@ -275,8 +311,17 @@ int main(int argc, char** argv) {
 
   // Losses on probabilities: x = p, the probability given to the true class.
   {
-    Figure f{"probabilities", "probability p of the true class (or of class 1)", "(d/dp; NLL: d/dlog p)",
-             "Losses on probabilities and log-probabilities", -0.2, 5.0, -12, 4, -2, 40, {}};
+    Figure f{"probabilities",
+             "probability p of the true class (or of class 1)",
+             "(d/dp; NLL: d/dlog p)",
+             "Losses on probabilities and log-probabilities",
+             -0.2,
+             5.0,
+             -12,
+             4,
+             -2,
+             40,
+             {}};
     const Vector p = grid(0.01, 0.99, n);
     f.curves.push_back(elementwise("BCE, target 1", lossfn::BinaryCrossEntropy(), p, 1.0));
     f.curves.push_back(elementwise("BCE, target 0.25", lossfn::BinaryCrossEntropy(), p, 0.25));
@@ -296,13 +341,23 @@ int main(int argc, char** argv) {
 
   // Distribution losses on their log-space input x.
   {
-    Figure f{"distributions", "input x (log-probability, or log-rate)", "(d/dx)",
-             "KL divergence, Poisson, Tweedie and gamma NLL against their log-space input", -3, 8, -4, 8, -0.5, 8, {}};
+    Figure f{"distributions",
+             "input x (log-probability, or log-rate)",
+             "(d/dx)",
+             "KL divergence, Poisson, Tweedie and gamma NLL against their log-space input",
+             -3,
+             8,
+             -4,
+             8,
+             -0.5,
+             8,
+             {}};
     const Vector x = grid(-3, 2, n);
     f.curves.push_back(elementwise("KLDivergence, target 0.5", lossfn::KLDivergence(), x, 0.5));
     f.curves.push_back(elementwise("PoissonNLL, target 1", lossfn::PoissonNLLLoss(), x, 1.0));
     f.curves.push_back(elementwise("PoissonNLL, target 3", lossfn::PoissonNLLLoss(), x, 3.0));
-    f.curves.push_back(elementwise("PoissonNLL, target 3, full", lossfn::PoissonNLLLoss().full(true), x, 3.0));
+    f.curves.push_back(
+        elementwise("PoissonNLL, target 3, full", lossfn::PoissonNLLLoss().full(true), x, 3.0));
     f.curves.push_back(elementwise("Tweedie, power 1.5, target 3", lossfn::TweedieLoss(), x, 3.0));
     f.curves.push_back(elementwise("Gamma, target 3", lossfn::GammaLoss(), x, 3.0));
     figures.push_back(f);
@@ -311,8 +366,12 @@ int main(int argc, char** argv) {
   // MSLE against the prediction itself (pred > −1): its Hessian turns
   // negative where log((1 + p)/(1 + t)) > 1.
   {
-    Figure f{"msle", "prediction p", "(d/dp)",
-             "Squared log error against the prediction, targets 0 and 1", -0.2, 4.5, -4.2, 2.5, -2.5, 8, {}};
+    Figure f{"msle",   "prediction p",
+             "(d/dp)", "Squared log error against the prediction, targets 0 and 1",
+             -0.2,     4.5,
+             -4.2,     2.5,
+             -2.5,     8,
+             {}};
     const Vector p = grid(-0.8, 4, n);
     f.curves.push_back(elementwise("MSLE, target 0", lossfn::MeanSquaredLogError(), p, 0.0));
     f.curves.push_back(elementwise("MSLE, target 1", lossfn::MeanSquaredLogError(), p, 1.0));
@@ -329,9 +388,12 @@ int main(int argc, char** argv) {
   }
   std::printf("wrote %zu curves in %zu figures (%ld points each) to %s/*.dat and %s/plots.gp\n",
               curves, figures.size(), long(n), dir.c_str(), dir.c_str());
-  std::printf("draw them: gnuplot -e \"outdir='docs/img'\" %s/plots.gp   (or: bash scripts/plots.sh)\n",
-              dir.c_str());
-  checks.expect(derivative_failures == 0, "every first and second derivative agrees with central differences of the library's "
-                      "own values and gradients (away from kinks)");
+  std::printf(
+      "draw them: gnuplot -e \"outdir='docs/img'\" %s/plots.gp   (or: bash scripts/plots.sh)\n",
+      dir.c_str());
+  checks.expect(
+      derivative_failures == 0,
+      "every first and second derivative agrees with central differences of the library's "
+      "own values and gradients (away from kinks)");
   return checks.exit_code();
 }

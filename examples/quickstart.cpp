@@ -14,7 +14,8 @@
 
 int main(int argc, char** argv) {
   const example::Arguments args = example::parse_arguments(
-      argc, argv, "usage: quickstart [--quick]\n  trains a logistic regression on generated data\n");
+      argc, argv,
+      "usage: quickstart [--quick]\n  trains a logistic regression on generated data\n");
 
   // Two Gaussian clouds in 5 dimensions, labels 0/1, separated along (1,1,1,1,1).
   const Eigen::Index n = args.quick ? 2000 : 20000, d = 5;

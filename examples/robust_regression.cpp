@@ -56,7 +56,8 @@ Matrix with_intercept(const Matrix& x) {
 /// step size decaying linearly to 0 (which lets the subgradient of MAE settle).
 /// `progress` prints 25%, 50%, ... as it goes.
 template <class Loss>
-Vector gradient_descent(const Loss& loss, const Matrix& a, const Vector& y, int epochs, bool progress) {
+Vector gradient_descent(const Loss& loss, const Matrix& a, const Vector& y, int epochs,
+                        bool progress) {
   Vector theta = Vector::Zero(a.cols());
   Vector f(a.rows()), g(a.rows());
   const double rate = 0.2;
@@ -64,7 +65,8 @@ Vector gradient_descent(const Loss& loss, const Matrix& a, const Vector& y, int 
     f.noalias() = a * theta;
     loss.value_and_gradient(f, y, g);  // fused, into g: no allocation per step
     theta -= rate * (1.0 - double(epoch) / epochs) * (a.transpose() * g);
-    if (progress && (epoch + 1) % (epochs / 4) == 0) std::cout << " " << 100 * (epoch + 1) / epochs << "%" << std::flush;
+    if (progress && (epoch + 1) % (epochs / 4) == 0)
+      std::cout << " " << 100 * (epoch + 1) / epochs << "%" << std::flush;
   }
   return theta;
 }
@@ -96,9 +98,10 @@ int main(int argc, char** argv) {
     clean_train = make_data(n, 0.0, random);
     dirty_train = make_data(n, 0.15, random);
     test = make_data(n, 0.0, random);
-    std::cout << "Generated data: y = 2·x1 − x2 + 0.5·x3 + 1 + N(0, 0.5²), " << n
-              << " training samples;\n15% of the training targets get a gross error of +N(20, 5²); the "
-              << n << " test samples are clean.\n";
+    std::cout
+        << "Generated data: y = 2·x1 − x2 + 0.5·x3 + 1 + N(0, 0.5²), " << n
+        << " training samples;\n15% of the training targets get a gross error of +N(20, 5²); the "
+        << n << " test samples are clean.\n";
   } else {
     try {
       std::tie(dirty_train, test) = example::split(example::read_csv(args.csv_path), 0.8, random);
@@ -114,16 +117,29 @@ int main(int argc, char** argv) {
               << " test samples (80/20 split).\nThe target is standardised for training; Huber's "
                  "delta 1 is one standard deviation of it.\n";
   }
-  std::cout << "Gradient descent: " << epochs << " full-batch epochs per loss, step 0.2 decaying to 0.\n\n";
+  std::cout << "Gradient descent: " << epochs
+            << " full-batch epochs per loss, step 0.2 decaying to 0.\n\n";
 
   const example::Standardizer standardize(dirty_train.x);
   const Matrix a_test = with_intercept(standardize(test.x));
   const bool progress = !args.quick;
   std::vector<Fit> fits = {
-      {"MSE", [&](const Matrix& a, const Vector& y) { return gradient_descent(lossfn::MeanSquaredError(), a, y, epochs, progress); }},
-      {"MAE", [&](const Matrix& a, const Vector& y) { return gradient_descent(lossfn::MeanAbsoluteError(), a, y, epochs, progress); }},
-      {"Huber (delta 1)", [&](const Matrix& a, const Vector& y) { return gradient_descent(lossfn::HuberLoss().delta(1.0), a, y, epochs, progress); }},
-      {"log-cosh", [&](const Matrix& a, const Vector& y) { return gradient_descent(lossfn::LogCoshLoss(), a, y, epochs, progress); }},
+      {"MSE",
+       [&](const Matrix& a, const Vector& y) {
+         return gradient_descent(lossfn::MeanSquaredError(), a, y, epochs, progress);
+       }},
+      {"MAE",
+       [&](const Matrix& a, const Vector& y) {
+         return gradient_descent(lossfn::MeanAbsoluteError(), a, y, epochs, progress);
+       }},
+      {"Huber (delta 1)",
+       [&](const Matrix& a, const Vector& y) {
+         return gradient_descent(lossfn::HuberLoss().delta(1.0), a, y, epochs, progress);
+       }},
+      {"log-cosh",
+       [&](const Matrix& a, const Vector& y) {
+         return gradient_descent(lossfn::LogCoshLoss(), a, y, epochs, progress);
+       }},
   };
 
   // The fitted θ is for standardised features; map it back to the data's
@@ -139,8 +155,8 @@ int main(int argc, char** argv) {
 
   auto run = [&](const Fit& fit, const example::Dataset& train) {
     example::Stopwatch clock;
-    std::cout << "  " << fit.name << (generated && &train == &clean_train ? ", clean data" : "") << ":"
-              << std::flush;
+    std::cout << "  " << fit.name << (generated && &train == &clean_train ? ", clean data" : "")
+              << ":" << std::flush;
     const Vector y = (train.y.array() - y_mean) / y_scale;
     const Vector theta = fit.train(with_intercept(standardize(train.x)), y);
     std::cout << " done (" << example::fixed(clock.seconds(), 2) << " s)\n";
@@ -167,18 +183,20 @@ int main(int argc, char** argv) {
 
   std::cout << "\n";
   if (generated) {
-    std::cout << "Parameter error is ‖(w, b) − (w*, b*)‖; test errors are on clean data (noise sd 0.5:\n"
-                 "a perfect model has test RMSE ≈ 0.50 and MAE ≈ 0.40).\n\n";
+    std::cout
+        << "Parameter error is ‖(w, b) − (w*, b*)‖; test errors are on clean data (noise sd 0.5:\n"
+           "a perfect model has test RMSE ≈ 0.50 and MAE ≈ 0.40).\n\n";
     example::Table table({"loss", "param error", "intercept bias", "test RMSE", "test MAE",
                           "param error, clean train"});
     for (size_t k = 0; k < fits.size(); ++k)
-      table.add({fits[k].name, example::fixed(dirty[k].parameter), example::fixed(dirty[k].intercept),
-                 example::fixed(dirty[k].test_rmse), example::fixed(dirty[k].test_mae),
-                 example::fixed(clean[k].parameter)});
+      table.add({fits[k].name, example::fixed(dirty[k].parameter),
+                 example::fixed(dirty[k].intercept), example::fixed(dirty[k].test_rmse),
+                 example::fixed(dirty[k].test_mae), example::fixed(clean[k].parameter)});
     table.print();
     std::cout
         << "\nHow to read it:\n"
-           "  - MSE's gradient grows with the residual, so the outliers drag the fit: its intercept\n"
+           "  - MSE's gradient grows with the residual, so the outliers drag the fit: its "
+           "intercept\n"
            "    moves by about (share of outliers) x (their size) and its test error follows.\n"
            "  - MAE, Huber and log-cosh have bounded gradients (sign, clipped at delta, tanh): an\n"
            "    outlier pulls with a bounded force however far it is, and the fit stays near the\n"
@@ -190,9 +208,11 @@ int main(int argc, char** argv) {
   } else {
     example::Table table({"loss", "test RMSE", "test MAE"});
     for (size_t k = 0; k < fits.size(); ++k)
-      table.add({fits[k].name, example::fixed(dirty[k].test_rmse, 4), example::fixed(dirty[k].test_mae, 4)});
+      table.add({fits[k].name, example::fixed(dirty[k].test_rmse, 4),
+                 example::fixed(dirty[k].test_mae, 4)});
     table.print();
-    std::cout << "\nTest errors are on the held-out 20%, outliers included if your data has them: judge by\n"
+    std::cout << "\nTest errors are on the held-out 20%, outliers included if your data has them: "
+                 "judge by\n"
                  "the error that matters to you (RMSE punishes large misses, MAE does not).\n";
     return 0;
   }
@@ -203,7 +223,9 @@ int main(int argc, char** argv) {
     checks.expect(dirty[k].parameter < 0.5 * dirty[0].parameter,
                   fits[k].name + " parameter error is less than half MSE's");
   for (size_t k = 1; k < fits.size(); ++k)
-    checks.expect(dirty[k].test_rmse < dirty[0].test_rmse, fits[k].name + " has a lower test RMSE than MSE");
-  checks.expect(clean[0].parameter <= clean[1].parameter, "on clean data MSE is at least as accurate as MAE");
+    checks.expect(dirty[k].test_rmse < dirty[0].test_rmse,
+                  fits[k].name + " has a lower test RMSE than MSE");
+  checks.expect(clean[0].parameter <= clean[1].parameter,
+                "on clean data MSE is at least as accurate as MAE");
   return checks.exit_code();
 }

@@ -22,9 +22,9 @@
 
 #include "example_support.hpp"
 
+using Eigen::Index;
 using example::Matrix;
 using example::Vector;
-using Eigen::Index;
 
 namespace {
 
@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
   // Class weights: class 2 counts double; unlabelled samples are ignored.
   const auto loss =
       lossfn::SoftmaxCrossEntropy().class_weights({1.0, 1.0, 2.0}).ignore_index(kIgnored);
-  std::cout << "Softmax regression, " << n << " samples x 6 features, 3 classes (class 2 weighs 2),\n"
+  std::cout << "Softmax regression, " << n
+            << " samples x 6 features, 3 classes (class 2 weighs 2),\n"
             << "1 in 7 unlabelled (ignore_index), sample weights in [0.5, 2]; " << workers
             << " worker threads with shards of";
   for (size_t k = 0; k < workers; ++k) std::cout << " " << cuts[k + 1] - cuts[k];
@@ -151,8 +152,7 @@ int main(int argc, char** argv) {
     const double d_loss = std::abs(sharded - whole.value);
     const double d_gradient = (gradient - whole_gradient).cwiseAbs().maxCoeff();
     worst_loss = std::max(worst_loss, d_loss / std::abs(whole.value));
-    worst_gradient =
-        std::max(worst_gradient, d_gradient / whole_gradient.cwiseAbs().maxCoeff());
+    worst_gradient = std::max(worst_gradient, d_gradient / whole_gradient.cwiseAbs().maxCoeff());
     worst_bias = std::max(worst_bias, std::abs(shortcut - whole.value) / whole.value);
     losses.push_back(sharded);
     char d1[32], d2[32];
@@ -170,7 +170,8 @@ int main(int argc, char** argv) {
                "  - The mean of the shards' means is off, by as much as the shards differ: each\n"
                "    shard has its own denominator (class 2 weighs double, unlabelled rows count\n"
                "    nothing, sample weights vary), and averaging means ignores that.\n"
-               "  - The empty shard sends a partial of (0, 0) and a zero gradient: it changes nothing.\n\n";
+               "  - The empty shard sends a partial of (0, 0) and a zero gradient: it changes "
+               "nothing.\n\n";
 
   example::Checks checks;
   checks.expect(worst_loss < 1e-12, "sharded loss == unsharded loss (relative difference < 1e-12)");

@@ -64,7 +64,8 @@ Matrix with_intercept(const Matrix& x) {
 /// average of the last half of the iterates (which settles a subgradient
 /// method on a kink). The loss supplies the (sub)gradient w.r.t. the scores.
 template <class Loss>
-Vector train(const Loss& loss, const Matrix& a, const Vector& t, double lambda, int epochs, bool progress) {
+Vector train(const Loss& loss, const Matrix& a, const Vector& t, double lambda, int epochs,
+             bool progress) {
   const Eigen::Index p = a.cols();
   Vector theta = Vector::Zero(p), average = Vector::Zero(p), f(a.rows()), g(a.rows());
   int averaged = 0;
@@ -75,7 +76,8 @@ Vector train(const Loss& loss, const Matrix& a, const Vector& t, double lambda, 
     step.head(p - 1) += lambda * theta.head(p - 1);
     theta -= 0.5 / std::sqrt(1.0 + epoch / 10.0) * step;
     if (epoch >= epochs / 2) average += theta, ++averaged;
-    if (progress && (epoch + 1) % (epochs / 4) == 0) std::cout << " " << 100 * (epoch + 1) / epochs << "%" << std::flush;
+    if (progress && (epoch + 1) % (epochs / 4) == 0)
+      std::cout << " " << 100 * (epoch + 1) / epochs << "%" << std::flush;
   }
   return average / averaged;
 }
@@ -98,9 +100,11 @@ int main(int argc, char** argv) {
     const Eigen::Index n = args.quick ? 400 : 2000;
     train_set = make_data(n, 0.03, random);
     test_set = make_data(5 * n, 0.0, random);
-    std::cout << "Generated data: two Gaussian classes in 2-D, means (1, 1) and (−1, −1), unit variance;\n"
-              << n << " training samples of which 3% are mislabeled points deep inside the other class;\n"
-              << test_set.size() << " clean test samples.\n";
+    std::cout
+        << "Generated data: two Gaussian classes in 2-D, means (1, 1) and (−1, −1), unit "
+           "variance;\n"
+        << n << " training samples of which 3% are mislabeled points deep inside the other class;\n"
+        << test_set.size() << " clean test samples.\n";
   } else {
     try {
       example::Dataset all = example::read_csv(args.csv_path);
@@ -110,14 +114,16 @@ int main(int argc, char** argv) {
       std::cerr << "error: " << e.what() << "\n";
       return 2;
     }
-    std::cout << "Data: " << args.csv_path << ", " << train_set.x.cols() << " features; " << train_set.size()
-              << " training and " << test_set.size() << " test samples (70/30 split).\n";
+    std::cout << "Data: " << args.csv_path << ", " << train_set.x.cols() << " features; "
+              << train_set.size() << " training and " << test_set.size()
+              << " test samples (70/30 split).\n";
   }
   std::cout << "Each model minimises mean loss + " << lambda << "/2·‖w‖² by " << epochs
             << " epochs of full-batch subgradient descent.\n\n";
 
   const example::Standardizer standardize(train_set.x);
-  const Matrix a_train = with_intercept(standardize(train_set.x)), a_test = with_intercept(standardize(test_set.x));
+  const Matrix a_train = with_intercept(standardize(train_set.x)),
+               a_test = with_intercept(standardize(test_set.x));
   const Vector &t_train = train_set.y, &t_test = test_set.y;  // 0/1: Hinge reads 0 as −1
 
   struct Model {
@@ -132,9 +138,11 @@ int main(int argc, char** argv) {
   std::vector<Model> models = {
       {"SVM, hinge", [&] { return train(hinge, a_train, t_train, lambda, epochs, progress); },
        [&](const Vector& f) { return hinge.gradient(f, t_train); }},
-      {"SVM, squared hinge", [&] { return train(squared_hinge, a_train, t_train, lambda, epochs, progress); },
+      {"SVM, squared hinge",
+       [&] { return train(squared_hinge, a_train, t_train, lambda, epochs, progress); },
        [&](const Vector& f) { return squared_hinge.gradient(f, t_train); }},
-      {"logistic regression", [&] { return train(logistic, a_train, t_train, lambda, epochs, progress); },
+      {"logistic regression",
+       [&] { return train(logistic, a_train, t_train, lambda, epochs, progress); },
        [&](const Vector& f) { return logistic.gradient(f, t_train); }},
   };
 
@@ -153,47 +161,58 @@ int main(int argc, char** argv) {
     r.hinge_test = hinge(f_test, t_test);
     r.norm_w = theta.head(theta.size() - 1).norm();
     // Samples whose loss has a nonzero gradient: the ones that shape the solution.
-    r.support_share = double((g.array().abs() > 1e-12 / double(g.size())).count()) / double(g.size());
+    r.support_share =
+        double((g.array().abs() > 1e-12 / double(g.size())).count()) / double(g.size());
     Eigen::Index inside = 0;
-    for (Eigen::Index i = 0; i < f_train.size(); ++i) inside += (t_train(i) == 1 ? f_train(i) : -f_train(i)) < 1;
+    for (Eigen::Index i = 0; i < f_train.size(); ++i)
+      inside += (t_train(i) == 1 ? f_train(i) : -f_train(i)) < 1;
     r.inside_margin = double(inside) / double(f_train.size());
     results.push_back(r);
   }
 
   std::cout << "\n";
-  example::Table table({"model", "accuracy", "log-loss", "hinge", "‖w‖", "margin 1/‖w‖",
-                        "y·f < 1", "gradient ≠ 0"});
+  example::Table table(
+      {"model", "accuracy", "log-loss", "hinge", "‖w‖", "margin 1/‖w‖", "y·f < 1", "gradient ≠ 0"});
   for (const Result& r : results)
-    table.add({r.name, example::percent(r.accuracy, 2), example::fixed(r.log_loss, 4), example::fixed(r.hinge_test, 4),
-               example::fixed(r.norm_w, 3), example::fixed(1.0 / r.norm_w, 3), example::percent(r.inside_margin),
+    table.add({r.name, example::percent(r.accuracy, 2), example::fixed(r.log_loss, 4),
+               example::fixed(r.hinge_test, 4), example::fixed(r.norm_w, 3),
+               example::fixed(1.0 / r.norm_w, 3), example::percent(r.inside_margin),
                example::percent(r.support_share)});
   table.print();
   std::cout
-      << "\nAccuracy, log-loss and hinge are on the test set; the last two columns are the shares of\n"
+      << "\nAccuracy, log-loss and hinge are on the test set; the last two columns are the shares "
+         "of\n"
          "training samples inside the margin and with a nonzero loss gradient at the solution.\n"
          "\nHow to read it (margins are in standardised feature units):\n"
-         "  - Accuracy: on data like the generated set the three agree to within a few tenths of a\n"
+         "  - Accuracy: on data like the generated set the three agree to within a few tenths of "
+         "a\n"
          "    percent; the choice of surrogate hardly changes the decision boundary.\n"
-         "  - Support: the hinge gradient is exactly 0 beyond the margin, so only the samples with\n"
+         "  - Support: the hinge gradient is exactly 0 beyond the margin, so only the samples "
+         "with\n"
          "    y·f < 1 shape the SVM (its support vectors); the logistic gradient is never 0, so\n"
          "    every sample pulls. The squared hinge weighs each violation by its size, so far\n"
          "    misclassified points dominate it: it shrinks w (a wide, crowded margin) to pay less\n"
          "    for them.\n"
-         "  - Probabilities: read as logits, the logistic scores give the best log-loss; the SVM's\n"
-         "    scores are margins, not probabilities (calibrate them, e.g. Platt scaling, if needed).\n"
-         "  - Margin: the SVM maximises 1/‖w‖ subject to the hinge; the logistic model keeps growing\n"
+         "  - Probabilities: read as logits, the logistic scores give the best log-loss; the "
+         "SVM's\n"
+         "    scores are margins, not probabilities (calibrate them, e.g. Platt scaling, if "
+         "needed).\n"
+         "  - Margin: the SVM maximises 1/‖w‖ subject to the hinge; the logistic model keeps "
+         "growing\n"
          "    ‖w‖ to push probabilities towards 0 and 1, held back only by the regulariser.\n";
   if (!generated) return 0;
 
   std::cout << "\n";
   example::Checks checks;
   const Result &svm = results[0], &squared = results[1], &logreg = results[2];
-  checks.expect(std::abs(svm.accuracy - logreg.accuracy) < 0.02, "hinge and logistic accuracies within 2 points");
+  checks.expect(std::abs(svm.accuracy - logreg.accuracy) < 0.02,
+                "hinge and logistic accuracies within 2 points");
   checks.expect(svm.support_share < 0.9 * logreg.support_share,
                 "the SVM's solution depends on fewer samples than the logistic one");
   checks.expect(logreg.log_loss < svm.log_loss && logreg.log_loss < squared.log_loss,
                 "logistic regression has the best test log-loss");
-  checks.expect(squared.norm_w < 0.6 * svm.norm_w,
-                "the mislabeled points shrink the squared-hinge model (‖w‖ < 0.6 × the hinge SVM's)");
+  checks.expect(
+      squared.norm_w < 0.6 * svm.norm_w,
+      "the mislabeled points shrink the squared-hinge model (‖w‖ < 0.6 × the hinge SVM's)");
   return checks.exit_code();
 }

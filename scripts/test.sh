@@ -9,7 +9,8 @@
 #     (find_package, add_subdirectory, FetchContent) and configuration tests
 #     (g++ and clang++, C++17 and C++20);
 #   - the thread-safety test under ThreadSanitizer (preset tsan);
-#   - a smoke pass of the fuzz targets over their committed corpus.
+#   - a smoke pass of the fuzz targets over their committed corpus;
+#   - first of all, clang-format-14 --dry-run --Werror over the sources.
 #   bash scripts/test.sh          (fresh Debian 12, as root)
 # Build directories: build/test-asan and build/test (BUILD_DIR overrides the
 # second; the first is its name + "-asan"); parallelism: JOBS (nproc).
@@ -22,7 +23,13 @@
 # cores), which keeps CI well inside its limit. g++ builds everything else.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config libopenmpi-dev openmpi-bin libxgboost-dev
+bash "$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev pkg-config clang-format-14 \
+  libopenmpi-dev openmpi-bin libxgboost-dev
+
+# Formatting first: it takes seconds and fails fast.
+echo "== clang-format-14 --dry-run --Werror (include, tests, examples, bench)"
+(cd "$root" && find include tests examples bench \( -name '*.hpp' -o -name '*.cpp' \) ! -name catch.hpp \
+  -print0 | xargs -0 clang-format-14 --dry-run --Werror)
 
 build="${BUILD_DIR:-$root/build/test}"
 jobs="${JOBS:-$(nproc)}"

@@ -1,6 +1,6 @@
-// The SIMD primitives of detail/packet.hpp, packet_x86.hpp and vector_math.hpp against their scalar versions over
-// wide ranges (issue 3, item 1), and every vectorized loss's SIMD path against
-// its scalar path (the reference) on the same numbers.
+// The SIMD primitives of detail/packet.hpp, packet_x86.hpp and vector_math.hpp against their scalar
+// versions over wide ranges (issue 3, item 1), and every vectorized loss's SIMD path against its
+// scalar path (the reference) on the same numbers.
 #include <lossfn/lossfn.hpp>
 
 #include <cmath>
@@ -21,8 +21,7 @@ double ulps(S a, S b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : 1e300;
   if (a == b) return 0;
   if (std::isinf(a) || std::isinf(b)) return 1e300;
-  const S spacing =
-      std::nextafter(std::abs(b), std::numeric_limits<S>::infinity()) - std::abs(b);
+  const S spacing = std::nextafter(std::abs(b), std::numeric_limits<S>::infinity()) - std::abs(b);
   return std::abs(static_cast<double>(a) - static_cast<double>(b)) / static_cast<double>(spacing);
 }
 
@@ -95,9 +94,10 @@ TEMPLATE_TEST_CASE("packet comparisons, masks and select agree with scalars lane
   };
   for (size_t k = 0; k < as.size(); k += W) {
     const V a = V::load(as.data() + k), b = V::load(bs.data() + k);
-    const std::vector<S> lt = lanes(a < b), le = lanes(a <= b), gt = lanes(a > b), ge = lanes(a >= b),
-                         eq = lanes(a == b), ne = lanes(a != b), both = lanes(a < b && a <= b),
-                         either = lanes(a < b || a == b), neither = lanes(!(a < b || a == b));
+    const std::vector<S> lt = lanes(a < b), le = lanes(a <= b), gt = lanes(a > b),
+                         ge = lanes(a >= b), eq = lanes(a == b), ne = lanes(a != b),
+                         both = lanes(a < b && a <= b), either = lanes(a < b || a == b),
+                         neither = lanes(!(a < b || a == b));
     S picked[W];
     lossfn::detail::select(a < b, a, b).store(picked);
     bool any_lt = false;
@@ -162,49 +162,57 @@ TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[d
   const double hi = single ? 88.0 : 709.0;
   // exp: Eigen's pexp, ≤ 4 ulp where the result is normal (2 with SSE2; its
   // float polynomial with AVX-512's FMA reaches 4).
-  CHECK(worst_ulps<S>(range<S>(single ? -87.0 : -707.0, hi, 200001),
-                      [](const V& x) { return d::exp(x); },
-                      [](S x) { return std::exp(x); }) <= 4);
+  CHECK(worst_ulps<S>(
+            range<S>(single ? -87.0 : -707.0, hi, 200001), [](const V& x) { return d::exp(x); },
+            [](S x) { return std::exp(x); }) <= 4);
   // ... and where it is subnormal, down to 0 (exp(x/2)², whose error in
   // units of the smallest subnormal stays below 8; Eigen's pexp gave 0 there
   // with AVX-512 and 2.9e-39 with SSE2).
-  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
-                      [](const V& x) { return d::exp(x); },
-                      [](S x) { return std::exp(x); }) <= 8);
+  CHECK(worst_ulps<S>(
+            range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
+            [](const V& x) { return d::exp(x); }, [](S x) { return std::exp(x); }) <= 8);
   // exp_nonpositive (x ≤ 0: no overflow check): the same bounds, and the
   // same bits as exp, over both ranges.
-  CHECK(worst_ulps<S>(range<S>(single ? -87.0 : -707.0, 0.0, 200001),
-                      [](const V& x) { return d::exp_nonpositive(x); },
-                      [](S x) { return std::exp(x); }) <= 4);
-  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
-                      [](const V& x) { return d::exp_nonpositive(x); },
-                      [](S x) { return std::exp(x); }) <= 8);
-  CHECK(worst_ulps<S>(range<S>(single ? -104.0 : -746.0, 0.0, 200001),
-                      [](const V& x) { return d::exp_nonpositive(x); },
-                      [](S x) { return d::first_lane(d::exp(V(x))); }) == 0);
+  CHECK(worst_ulps<S>(
+            range<S>(single ? -87.0 : -707.0, 0.0, 200001),
+            [](const V& x) { return d::exp_nonpositive(x); },
+            [](S x) { return std::exp(x); }) <= 4);
+  CHECK(worst_ulps<S>(
+            range<S>(single ? -104.0 : -746.0, single ? -87.0 : -708.0, 200001),
+            [](const V& x) { return d::exp_nonpositive(x); },
+            [](S x) { return std::exp(x); }) <= 8);
+  CHECK(worst_ulps<S>(
+            range<S>(single ? -104.0 : -746.0, 0.0, 200001),
+            [](const V& x) { return d::exp_nonpositive(x); },
+            [](S x) { return d::first_lane(d::exp(V(x))); }) == 0);
   CHECK(std::isnan(d::first_lane(d::exp_nonpositive(V(std::numeric_limits<S>::quiet_NaN())))));
   // log: Eigen's plog, ≤ 2 ulp over positive normal numbers.
-  CHECK(worst_ulps<S>(log_range<S>(single ? 1e-37 : 1e-300, single ? 1e37 : 1e300, 200001),
-                      [](const V& x) { return d::log(x); },
-                      [](S x) { return std::log(x); }) <= 2);
+  CHECK(worst_ulps<S>(
+            log_range<S>(single ? 1e-37 : 1e-300, single ? 1e37 : 1e300, 200001),
+            [](const V& x) { return d::log(x); }, [](S x) { return std::log(x); }) <= 2);
   // log1p: Kahan's log(u)·x/(u − 1), ≤ 4 ulp.
-  CHECK(worst_ulps<S>(range<S>(-0.999, 3.0, 200001), [](const V& x) { return d::log1p(x); },
-                      [](S x) { return std::log1p(x); }) <= 4);
-  CHECK(worst_ulps<S>(log_range<S>(1e-30, 1e6, 200001), [](const V& x) { return d::log1p(x); },
-                      [](S x) { return std::log1p(x); }) <= 4);
+  CHECK(worst_ulps<S>(
+            range<S>(-0.999, 3.0, 200001), [](const V& x) { return d::log1p(x); },
+            [](S x) { return std::log1p(x); }) <= 4);
+  CHECK(worst_ulps<S>(
+            log_range<S>(1e-30, 1e6, 200001), [](const V& x) { return d::log1p(x); },
+            [](S x) { return std::log1p(x); }) <= 4);
   // log1p_unit (softplus's tail): ≤ 2 ulp over [0, 1].
-  CHECK(worst_ulps<S>(range<S>(0.0, 1.0, 200001), [](const V& x) { return d::log1p_unit(x); },
-                      [](S x) { return std::log1p(x); }) <= 2);
-  CHECK(worst_ulps<S>(log_range<S>(single ? 1e-38 : 1e-300, 1.0, 200001),
-                      [](const V& x) { return d::log1p_unit(x); },
-                      [](S x) { return std::log1p(x); }) <= 2);
+  CHECK(worst_ulps<S>(
+            range<S>(0.0, 1.0, 200001), [](const V& x) { return d::log1p_unit(x); },
+            [](S x) { return std::log1p(x); }) <= 2);
+  CHECK(worst_ulps<S>(
+            log_range<S>(single ? 1e-38 : 1e-300, 1.0, 200001),
+            [](const V& x) { return d::log1p_unit(x); }, [](S x) { return std::log1p(x); }) <= 2);
   // The stable compositions of math.hpp, packet against scalar: softplus
   // and sigmoid within 6 ulp (from exp and log1p_unit).
   const std::vector<S> logits = range<S>(single ? -87.0 : -700.0, single ? 87.0 : 700.0, 200001);
-  CHECK(worst_ulps<S>(logits, [](const V& x) { return d::softplus(x); },
-                      [](S x) { return d::softplus(x); }) <= 6);
-  CHECK(worst_ulps<S>(logits, [](const V& x) { return d::sigmoid(x); },
-                      [](S x) { return d::sigmoid(x); }) <= 6);
+  CHECK(worst_ulps<S>(
+            logits, [](const V& x) { return d::softplus(x); },
+            [](S x) { return d::softplus(x); }) <= 6);
+  CHECK(worst_ulps<S>(
+            logits, [](const V& x) { return d::sigmoid(x); }, [](S x) { return d::sigmoid(x); }) <=
+        6);
   // sinh and tanh (log-cosh): ≤ 8 and 4 ulp of std::, near 0 (the series),
   // across the switch at 1 (sinh) and 0.55 (tanh), and out to overflow.
   // (sinh's large branch squares e^{|x|/2}, doubling exp's error: 5 ulp
@@ -212,24 +220,33 @@ TEMPLATE_TEST_CASE("packet primitives match std:: within their stated ulps", "[d
   const std::vector<S> small = log_range<S>(single ? 1e-30 : 1e-300, 2.0, 200001);
   const std::vector<S> wide = range<S>(single ? -89.0 : -710.0, single ? 89.0 : 710.0, 200001);
   for (const auto* xs : {&small, &wide}) {
-    CHECK(worst_ulps<S>(*xs, [](const V& x) { return d::sinh(x); },
-                        [](S x) { return std::sinh(x); }) <= 8);
-    CHECK(worst_ulps<S>(*xs, [](const V& x) { return d::tanh(x); },
-                        [](S x) { return std::tanh(x); }) <= 4);
+    CHECK(worst_ulps<S>(
+              *xs, [](const V& x) { return d::sinh(x); }, [](S x) { return std::sinh(x); }) <= 8);
+    CHECK(worst_ulps<S>(
+              *xs, [](const V& x) { return d::tanh(x); }, [](S x) { return std::tanh(x); }) <= 4);
   }
   // pow_option (focal γ): exp(γ·log u), within (2 + 2|γ log u|) ulp over u ∈ [1e-6, 1].
   for (const double g : {0.0, 0.5, 1.0, 2.0, 2.5, 5.0}) {
     INFO("gamma = " << g);
-    CHECK(worst_ulps<S>(log_range<S>(1e-6, 1.0, 20001),
-                        [g](const V& x) { return d::pow_option(x, g); },
-                        [g](S x) { return d::pow_option(x, g); }) <= 2 + 2 * g * 14);
+    CHECK(worst_ulps<S>(
+              log_range<S>(1e-6, 1.0, 20001), [g](const V& x) { return d::pow_option(x, g); },
+              [g](S x) { return d::pow_option(x, g); }) <= 2 + 2 * g * 14);
   }
 
   // Limits and NaN, lane by lane.
   const S inf = std::numeric_limits<S>::infinity(), nan = std::numeric_limits<S>::quiet_NaN();
-  std::vector<S> special = {inf, -inf, nan, S(0), S(-0.0), S(1e4), S(-1e4),
-                            std::numeric_limits<S>::max(), std::numeric_limits<S>::lowest(),
-                            std::numeric_limits<S>::min(), S(-1), S(1)};
+  std::vector<S> special = {inf,
+                            -inf,
+                            nan,
+                            S(0),
+                            S(-0.0),
+                            S(1e4),
+                            S(-1e4),
+                            std::numeric_limits<S>::max(),
+                            std::numeric_limits<S>::lowest(),
+                            std::numeric_limits<S>::min(),
+                            S(-1),
+                            S(1)};
   while (special.size() % V::size) special.push_back(S(0.5));
   for (size_t i = 0; i < special.size(); i += V::size) {
     S e[V::size], l1[V::size], sp[V::size], sg[V::size], sh[V::size], th[V::size];
@@ -354,8 +371,8 @@ TEMPLATE_TEST_CASE("sample weights take the SIMD path: the same numbers as the s
     Mat g(rows, cols), h(rows, cols), gs(rows, cols), hs(rows, cols);
     const S v = loss.value_gradient_hessian(p, t, lossfn::weights(w), g, h);
     const S vs = loss.value_gradient_hessian(ps, ts, lossfn::weights(ws), gs, hs);
-    INFO(std::decay_t<decltype(loss)>::name << " " << rows << "x" << cols << ", weights "
-                                            << rows << "x" << wc);
+    INFO(std::decay_t<decltype(loss)>::name << " " << rows << "x" << cols << ", weights " << rows
+                                            << "x" << wc);
     CHECK(std::abs(v - vs) <= tol * (std::abs(vs) + 1e-30));
     const S scale = gs.cwiseAbs().maxCoeff() + hs.cwiseAbs().maxCoeff() + S(1e-30);
     CHECK((g - gs).cwiseAbs().maxCoeff() <= tol * scale);

@@ -35,15 +35,16 @@ long allocations = 0;
 // its allocation hook instead of replacing them (a replaced malloc crashes
 // ASan's start-up).
 // (Declared here: g++ 12 ships no sanitizer/allocator_interface.h.)
-extern "C" int __sanitizer_install_malloc_and_free_hooks(
-    void (*malloc_hook)(const volatile void*, std::size_t),
-    void (*free_hook)(const volatile void*));
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             std::size_t),
+                                                         void (*free_hook)(const volatile void*));
 namespace {
 void count_malloc(const volatile void*, std::size_t) {
   if (counting) ++allocations;
 }
 void ignore_free(const volatile void*) {}
-[[maybe_unused]] const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
+[[maybe_unused]] const int hooks_installed =
+    __sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free);
 }  // namespace
 #else
 // The replacements below pair malloc with free on purpose.
@@ -56,11 +57,21 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t n) {
+  return operator new(n);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 #if defined(__GLIBC__)
 // Eigen allocates with malloc (or posix_memalign), not operator new: count
@@ -154,11 +165,11 @@ TEST_CASE("driver: float values over 16M terms are within 1e-7 of a long-double 
   const auto partial = lossfn::MeanSquaredError().partial(x, y);
   CHECK(std::abs(static_cast<long double>(partial.sum) - mse * n) <= 1e-7L * mse * n);
   Eigen::Map<const Eigen::VectorXf, 0, Eigen::InnerStride<1>> mapped(x.data(), n);
-  const float strided = lossfn::MeanSquaredError().value(
-      Eigen::Map<const Eigen::VectorXf, 0, Eigen::InnerStride<>>(x.data(), n / 2,
-                                                                  Eigen::InnerStride<>(2)),
-      Eigen::Map<const Eigen::VectorXf, 0, Eigen::InnerStride<>>(y.data(), n / 2,
-                                                                  Eigen::InnerStride<>(2)));
+  const float strided =
+      lossfn::MeanSquaredError().value(Eigen::Map<const Eigen::VectorXf, 0, Eigen::InnerStride<>>(
+                                           x.data(), n / 2, Eigen::InnerStride<>(2)),
+                                       Eigen::Map<const Eigen::VectorXf, 0, Eigen::InnerStride<>>(
+                                           y.data(), n / 2, Eigen::InnerStride<>(2)));
   long double strided_reference = 0;
   for (Eigen::Index i = 0; i < n; i += 2) {
     const long double d = static_cast<long double>(x[i]) - static_cast<long double>(y[i]);
@@ -216,7 +227,10 @@ TEST_CASE("driver: value_and_gradient into a sized out allocates nothing", "[dri
   Eigen::Map<const Mat<float>> p_map(p.data(), rows, cols), t_map(t.data(), rows, cols);
 
   // Sanity: the counter sees Eigen's allocations.
-  CHECK(allocations_of([&] { Mat<float> copy = p; (void)copy; }) > 0);
+  CHECK(allocations_of([&] {
+          Mat<float> copy = p;
+          (void)copy;
+        }) > 0);
 
   const lossfn::MeanSquaredError mse;
   const auto bce = lossfn::BinaryCrossEntropyWithLogits().pos_weight(2.0);

@@ -116,7 +116,7 @@ bool close(const ColMat<S>& a, const ColMat<S>& b, double tol, double floor) {
 /// The rows of a panel of Loss's lanes (rows of more than 64 classes of a
 /// column-major pred).
 template <class Loss, class S>
-constexpr Index loss_panel_rows = Loss::panel_packets * lossfn::detail::Vec<S>::size;
+constexpr Index loss_panel_rows = Loss::panel_packets* lossfn::detail::Vec<S>::size;
 
 /// Whether a column-major pred of this shape goes through panels (rows of
 /// more than 64 classes of a softmax loss, at least one panel of rows).
@@ -134,7 +134,8 @@ bool panels(const ColMat<S>& x) {
 /// NegativeLogLikelihood; MultiClassHinge's Weston–Watkins row path sums
 /// its packets along the row, its lanes column by column).
 template <class S, class Loss>
-void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y, bool same_arithmetic = false) {
+void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y,
+                   bool same_arithmetic = false) {
   INFO(Loss::name);
   const RowMat<S> xr = x;
   RowMat<S> g_row(x.rows(), x.cols());
@@ -144,7 +145,8 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y, bool s
   ColMat<S> g(x.rows(), x.cols());
   const S v_col = loss.value_and_gradient(x, y, g);  // column-major in, column-major out
   const bool lanes = !same_arithmetic && Loss::has_lanes && panels<Loss>(x) && loss.lanes_apply();
-  const double tol = 64 * std::numeric_limits<S>::epsilon(), floor = 1.0 / static_cast<double>(x.rows());
+  const double tol = 64 * std::numeric_limits<S>::epsilon(),
+               floor = 1.0 / static_cast<double>(x.rows());
   if (lanes) {
     CHECK(std::abs(static_cast<double>(v_col) - static_cast<double>(v_row)) <=
           tol * std::abs(static_cast<double>(v_row)));
@@ -259,11 +261,13 @@ TEMPLATE_TEST_CASE("softmax losses' fused gradient against a long-double referen
       const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(7 * C + n), 4.0);
       const Labels y = labels(n, C, static_cast<unsigned>(3 * C + n));
       std::vector<double> alpha(static_cast<size_t>(C));
-      for (Index c = 0; c < C; ++c) alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
+      for (Index c = 0; c < C; ++c)
+        alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
       for (double gamma : {0.0, 0.5, 2.0}) {
         for (bool weighted : {false, true}) {
           CAPTURE(gamma, weighted);
-          const Reference ref = softmax_reference(x, y, gamma, weighted ? alpha : std::vector<double>{});
+          const Reference ref =
+              softmax_reference(x, y, gamma, weighted ? alpha : std::vector<double>{});
           ColMat<S> g(n, C);
           RowMat<S> gr(n, C);
           if (gamma == 0) {
@@ -286,7 +290,8 @@ TEMPLATE_TEST_CASE("softmax losses' fused gradient against a long-double referen
   }
 }
 
-TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwise]", float, double) {
+TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwise]", float,
+                   double) {
   using S = TestType;
   // Rows of ≤ 64 classes go through the lanes, which leave every column
   // equal to the maximum out of the sum of exponentials and add 1 back for
@@ -410,22 +415,24 @@ template <class S>
 bool same_bits_or_nan(const ColMat<S>& a, const ColMat<S>& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
   for (Index i = 0; i < a.size(); ++i)
-    if (std::memcmp(a.data() + i, b.data() + i, sizeof(S)) != 0 && !(a.data()[i] != a.data()[i] && b.data()[i] != b.data()[i]))
+    if (std::memcmp(a.data() + i, b.data() + i, sizeof(S)) != 0 &&
+        !(a.data()[i] != a.data()[i] && b.data()[i] != b.data()[i]))
       return false;
   return true;
 }
 
 /// value, gradient and Hessian of `loss` for pred x (any layout), sum reduction.
 template <class S, class Loss, class X>
-S all_three(const Loss& loss, const X& x, const Labels& y, const Eigen::Matrix<S, Eigen::Dynamic, 1>& w,
-            ColMat<S>& g, ColMat<S>& h) {
+S all_three(const Loss& loss, const X& x, const Labels& y,
+            const Eigen::Matrix<S, Eigen::Dynamic, 1>& w, ColMat<S>& g, ColMat<S>& h) {
   g.resize(x.rows(), x.cols());
   h.resize(x.rows(), x.cols());
   return loss.value_gradient_hessian(x, y, lossfn::weights(w), g, h);
 }
 
-TEMPLATE_TEST_CASE("lanes in place at power-of-two N (columns 4 KB-multiple apart): the row-major bits",
-                   "[driver][rowwise]", float, double) {
+TEMPLATE_TEST_CASE(
+    "lanes in place at power-of-two N (columns 4 KB-multiple apart): the row-major bits",
+    "[driver][rowwise]", float, double) {
   using S = TestType;
   // 2048 rows of 10 classes: columns 8 KB (float) or 16 KB (double) apart,
   // a column-major pred and gradient read and written in place (the
@@ -463,9 +470,11 @@ TEMPLATE_TEST_CASE("lanes in place at power-of-two N (columns 4 KB-multiple apar
     CHECK(same_bits_or_nan(g_fused, g));
     CHECK(same_bits(ColMat<S>(loss.gradient(x, labels, lossfn::weights(w))), g_fused));
   };
-  check(lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
+  check(lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum).ignore_index(-100),
+        y_ignored);
   check(lossfn::SoftmaxFocalLoss().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
-  check(lossfn::NegativeLogLikelihood().reduction(lossfn::Reduction::sum).ignore_index(-100), y_ignored);
+  check(lossfn::NegativeLogLikelihood().reduction(lossfn::Reduction::sum).ignore_index(-100),
+        y_ignored);
   check(lossfn::MultiClassHinge().reduction(lossfn::Reduction::sum), y);
   check(lossfn::MultiClassHinge().squared(true), y);
   check(lossfn::SoftmaxCrossEntropy(), y);
@@ -490,7 +499,8 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
     const ColMat<S> x = logits<S>(n, C, static_cast<unsigned>(11 * C), 4.0);
     const Labels y = labels(n, C, static_cast<unsigned>(5 * C));
     std::vector<double> alpha(static_cast<size_t>(C));
-    for (Index c = 0; c < C; ++c) alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
+    for (Index c = 0; c < C; ++c)
+      alpha[static_cast<size_t>(c)] = 0.25 + 0.5 * static_cast<double>(c % 4);
 
     // (Against the long-double reference: the test case above, at this n.)
     // Against the row-major result (the row path), with separate calls.
@@ -553,7 +563,7 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
     for (bool nan_rows : {false, true}) {
       CAPTURE(nan_rows);
       if (nan_rows) {
-        x2(10, 20) = std::numeric_limits<S>::quiet_NaN();      // in the first panel
+        x2(10, 20) = std::numeric_limits<S>::quiet_NaN();        // in the first panel
         x2(2 * P + 1, 0) = std::numeric_limits<S>::quiet_NaN();  // in the packet after the panels
       }
       for (double gamma : {0.0, 2.0}) {
@@ -588,7 +598,8 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
                       start = 10 / panel * panel;
           static_assert(loss_panel_rows<lossfn::SoftmaxFocalLoss, S> ==
                         loss_panel_rows<lossfn::SoftmaxCrossEntropy, S>);
-          CHECK(same_bits(ColMat<S>(g.middleRows(start, panel)), ColMat<S>(expected.middleRows(start, panel))));
+          CHECK(same_bits(ColMat<S>(g.middleRows(start, panel)),
+                          ColMat<S>(expected.middleRows(start, panel))));
         } else {
           CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
           CHECK(g.array().isFinite().all());
@@ -598,8 +609,8 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
   }
 }
 
-TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logits", "[driver][rowwise]",
-                   float, double) {
+TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logits",
+                   "[driver][rowwise]", float, double) {
   using S = TestType;
   // A panel (more than 64 classes, column-major) takes each row's maximum
   // and sum of exponentials in one pass, rescaling the sum at every new
@@ -633,9 +644,14 @@ TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logit
       ColMat<S> g(n, C);
       S v;
       if (gamma == 0)
-        v = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum).value_and_gradient(x, y, g);
+        v = lossfn::SoftmaxCrossEntropy()
+                .reduction(lossfn::Reduction::sum)
+                .value_and_gradient(x, y, g);
       else
-        v = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum).value_and_gradient(x, y, g);
+        v = lossfn::SoftmaxFocalLoss()
+                .gamma(gamma)
+                .reduction(lossfn::Reduction::sum)
+                .value_and_gradient(x, y, g);
       check_against_reference<S>(g, v, ref, C);
       CHECK(g(5, 0) == S(0));
       CHECK(g(6, 3) == S(0));
@@ -649,8 +665,10 @@ TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logit
     RowMat<S> gr(n, C);
     const S v = loss.value_and_gradient(x, y, g), vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
     CHECK(std::isfinite(static_cast<double>(v)));
-    CHECK(std::abs(static_cast<double>(v - vr)) <= 64 * std::numeric_limits<S>::epsilon() * std::abs(static_cast<double>(vr)));
+    CHECK(std::abs(static_cast<double>(v - vr)) <=
+          64 * std::numeric_limits<S>::epsilon() * std::abs(static_cast<double>(vr)));
     CHECK(same_bits(ColMat<S>(g.row(9)), ColMat<S>(ColMat<S>(gr).row(9))));
-    CHECK(close(g, ColMat<S>(gr), 64 * std::numeric_limits<S>::epsilon(), 1.0 / static_cast<double>(n)));
+    CHECK(close(g, ColMat<S>(gr), 64 * std::numeric_limits<S>::epsilon(),
+                1.0 / static_cast<double>(n)));
   }
 }

@@ -87,7 +87,8 @@ TEST_CASE("threads: the same bits on 1, 2 and 3 threads", "[driver][threads]") {
     for (Eigen::Index i = 0; i < p.size(); ++i) p.data()[i] = normal(rng);
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> pr = p;
     Eigen::VectorXi classes(N);
-    for (Eigen::Index i = 0; i < N; ++i) classes[i] = static_cast<int>(rng() % static_cast<unsigned>(C));
+    for (Eigen::Index i = 0; i < N; ++i)
+      classes[i] = static_cast<int>(rng() % static_cast<unsigned>(C));
     same_bits_on_any_thread_count(lossfn::SoftmaxCrossEntropy(), p, classes);
     same_bits_on_any_thread_count(lossfn::SoftmaxCrossEntropy().label_smoothing(0.1), pr, classes);
     same_bits_on_any_thread_count(lossfn::NegativeLogLikelihood(), pr, classes);

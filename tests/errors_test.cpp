@@ -622,7 +622,8 @@ TEST_CASE("PolyCrossEntropy rejects a pred of one column, naming the binary loss
   CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, classes(3, 1)); }) == message);
   CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, Mat::Constant(3, 1, 1.0)); }) == message);
   Mat g = Mat::Constant(3, 1, 7.0);
-  CHECK(error_of([&] { lossfn::PolyCrossEntropy().value_and_gradient(p, classes(3, 1), g); }) == message);
+  CHECK(error_of([&] { lossfn::PolyCrossEntropy().value_and_gradient(p, classes(3, 1), g); }) ==
+        message);
   CHECK((g.array() == 7.0).all());
 }
 
@@ -657,23 +658,27 @@ TEST_CASE("an output sharing memory with an input or the other output is rejecte
   // A Map over part of pred's storage, against a block of pred.
   Eigen::Map<Mat> tail(p.data() + 8, 4, 4);
   const Mat u = Mat::Random(4, 4);
-  CHECK(error_of([&] { mse.value_and_gradient(p.block(0, 0, 4, 4), u, tail); })
-            .find("gradient shares memory with pred") != std::string::npos);
+  CHECK(error_of([&] {
+          mse.value_and_gradient(p.block(0, 0, 4, 4), u, tail);
+        }).find("gradient shares memory with pred") != std::string::npos);
   Mat q = Mat::Random(4, 4);
-  CHECK(error_of([&] { mse.value_and_gradient(q.transpose(), u, q); })
-            .find("gradient shares memory with pred") != std::string::npos);
+  CHECK(error_of([&] {
+          mse.value_and_gradient(q.transpose(), u, q);
+        }).find("gradient shares memory with pred") != std::string::npos);
   // Weights.
   Mat w = Mat::Ones(6, 4);
-  CHECK(error_of([&] { mse.value_and_gradient(p, t, lossfn::weights(w), w); })
-            .find("gradient shares memory with weights") != std::string::npos);
+  CHECK(error_of([&] {
+          mse.value_and_gradient(p, t, lossfn::weights(w), w);
+        }).find("gradient shares memory with weights") != std::string::npos);
   // Row-wise: the softmax losses write exponentials into the gradient row.
   Eigen::VectorXi y = Eigen::VectorXi::Zero(6);
   CHECK(error_of([&] { lossfn::SoftmaxCrossEntropy().value_and_gradient(p, y, p); }) ==
         "SoftmaxCrossEntropy: gradient shares memory with pred; pass an output of its own "
         "(outputs are written while inputs are read)");
   Mat h(6, 4);
-  CHECK(error_of([&] { lossfn::SoftmaxFocalLoss().value_gradient_hessian(p, y, h, p); })
-            .find("hessian shares memory with pred") != std::string::npos);
+  CHECK(error_of([&] {
+          lossfn::SoftmaxFocalLoss().value_gradient_hessian(p, y, h, p);
+        }).find("hessian shares memory with pred") != std::string::npos);
   CHECK(p == p0);
   CHECK(t == t0);
   // Disjoint parts of one buffer are fine.
@@ -693,7 +698,8 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
   const V x = V::LinSpaced(n, S(-3), S(3));
   const V p = V::LinSpaced(n, S(0.01), S(0.99));
   const V t = V::LinSpaced(n, S(0), S(1));
-  const S above_one = std::nextafter(S(1), S(2)), below_zero = -std::numeric_limits<S>::denorm_min();
+  const S above_one = std::nextafter(S(1), S(2)),
+          below_zero = -std::numeric_limits<S>::denorm_min();
   for (Eigen::Index at : {0, 1, 3, 7, 15, 16, 17, 255, 256, 257, 298, 299}) {
     CAPTURE(at);
     const std::string where = "(" + std::to_string(at) + ", 0) = ";
@@ -711,12 +717,14 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
               "BinaryCrossEntropy: target" + where + v + " is outside [0, 1]");
       V bad_p = p;
       bad_p(at) = bad;
-      rejects(lossfn::BinaryCrossEntropy(), bad_p, t,
-              "BinaryCrossEntropy: pred" + where + v + " is outside [0, 1] (probabilities expected)");
+      rejects(
+          lossfn::BinaryCrossEntropy(), bad_p, t,
+          "BinaryCrossEntropy: pred" + where + v + " is outside [0, 1] (probabilities expected)");
     }
     V bad_y = V::Ones(n);
     bad_y(at) = S(0.5);
-    rejects(lossfn::Hinge(), x, bad_y, "Hinge: target" + where + "0.5 is not a binary label (-1, 0 or +1)");
+    rejects(lossfn::Hinge(), x, bad_y,
+            "Hinge: target" + where + "0.5 is not a binary label (-1, 0 or +1)");
     V bad_count = V::Ones(n);
     bad_count(at) = below_zero;
     rejects(lossfn::PoissonNLLLoss(), x, bad_count,
@@ -729,14 +737,15 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
   // the rules inside the SIMD loop: the first bad value, in any block.
   const Eigen::Index m = 3 * 2048 + 21;
   const V xm = V::LinSpaced(m, S(-3), S(3));
-  for (Eigen::Index at : {Eigen::Index(0), Eigen::Index(2047), Eigen::Index(2048), Eigen::Index(5000),
-                          m - 21, m - 1}) {
+  for (Eigen::Index at : {Eigen::Index(0), Eigen::Index(2047), Eigen::Index(2048),
+                          Eigen::Index(5000), m - 21, m - 1}) {
     CAPTURE(at);
     V y = V::Ones(m);
     y(at) = S(0.5);
     if (at + 1 < m) y(m - 1) = S(7);  // a later bad value is not the one reported
-    rejects(lossfn::Hinge(), xm, y,
-            "Hinge: target(" + std::to_string(at) + ", 0) = 0.5 is not a binary label (-1, 0 or +1)");
+    rejects(
+        lossfn::Hinge(), xm, y,
+        "Hinge: target(" + std::to_string(at) + ", 0) = 0.5 is not a binary label (-1, 0 or +1)");
   }
 }
 
@@ -751,11 +760,13 @@ TEST_CASE("CoxProportionalHazards rejects bad shapes, times, events and weights"
   accepts(cox, Mat(values(1, 1)), Mat(t.topRows(1)));  // a single subject
   // pred is one column: a 1xN row is an error (pass its transpose), and so is Nx2.
   rejects(cox, Mat(x.transpose()), t,
-          name + ": pred has shape 1x5, expected 5x1 (one log-risk score per row; pass a row "
-                 "vector transposed)");
+          name +
+              ": pred has shape 1x5, expected 5x1 (one log-risk score per row; pass a row "
+              "vector transposed)");
   rejects(cox, Mat(values(5, 2)), t,
-          name + ": pred has shape 5x2, expected 5x1 (one log-risk score per row; pass a row "
-                 "vector transposed)");
+          name +
+              ": pred has shape 5x2, expected 5x1 (one log-risk score per row; pass a row "
+              "vector transposed)");
   rejects(cox, x, Mat(t.leftCols(1)),
           name + ": target has shape 5x1, expected 5x2 (time and event of each row of pred)");
   rejects(cox, x, Mat(t.topRows(4)),
@@ -785,7 +796,8 @@ TEST_CASE("CoxProportionalHazards rejects bad shapes, times, events and weights"
   Mat tb = t;
   tb(4, 0) = -1;
   tb(1, 1) = 3;
-  rejects(cox, x, tb, name + ": target(1, 1) = 3 is not an event indicator (1 observed, 0 censored)");
+  rejects(cox, x, tb,
+          name + ": target(1, 1) = 3 is not an event indicator (1 observed, 0 censored)");
   // Weights: one per row, finite and non-negative.
   const Mat w = Mat::Constant(5, 1, 0.5);
   accepts(cox, x, t, w);
@@ -828,12 +840,18 @@ TEMPLATE_TEST_CASE("objectives reject bad targets, naming loss, argument, positi
   const M x = values(4, 2).cast<S>();
   const M positive = (values(4, 2).array().abs() + 0.5).matrix().cast<S>();
   if constexpr (std::is_same_v<S, double>) {
-    common_elementwise_errors(lossfn::TweedieLoss(), x.template cast<double>(), positive.template cast<double>());
-    common_elementwise_errors(lossfn::GammaLoss(), x.template cast<double>(), positive.template cast<double>());
-    common_elementwise_errors(lossfn::PseudoHuberLoss(), x.template cast<double>(), positive.template cast<double>());
-    common_elementwise_errors(lossfn::MeanSquaredLogError(), x.template cast<double>(), positive.template cast<double>());
-    common_elementwise_errors(lossfn::MeanAbsolutePercentageError(), x.template cast<double>(), positive.template cast<double>());
-    common_elementwise_errors(lossfn::ExpectileLoss(), x.template cast<double>(), positive.template cast<double>());
+    common_elementwise_errors(lossfn::TweedieLoss(), x.template cast<double>(),
+                              positive.template cast<double>());
+    common_elementwise_errors(lossfn::GammaLoss(), x.template cast<double>(),
+                              positive.template cast<double>());
+    common_elementwise_errors(lossfn::PseudoHuberLoss(), x.template cast<double>(),
+                              positive.template cast<double>());
+    common_elementwise_errors(lossfn::MeanSquaredLogError(), x.template cast<double>(),
+                              positive.template cast<double>());
+    common_elementwise_errors(lossfn::MeanAbsolutePercentageError(), x.template cast<double>(),
+                              positive.template cast<double>());
+    common_elementwise_errors(lossfn::ExpectileLoss(), x.template cast<double>(),
+                              positive.template cast<double>());
   }
   const S nan = std::numeric_limits<S>::quiet_NaN(), infinity = std::numeric_limits<S>::infinity();
   const S below_zero = -std::numeric_limits<S>::denorm_min();
@@ -881,9 +899,9 @@ TEST_CASE("objectives' options out of range are rejected at once, keeping their 
   CHECK_NOTHROW(tweedie.power(std::nextafter(1.0, 2.0)).power(std::nextafter(2.0, 1.0)));
   lossfn::PseudoHuberLoss huber;
   for (double bad : {0.0, -1.0, qnan, inf})
-    CHECK(error_of([&] { huber.delta(bad); }) == "PseudoHuberLoss: option delta = " +
-                                                     lossfn::detail::to_text(bad) +
-                                                     " is not a finite number > 0");
+    CHECK(error_of([&] { huber.delta(bad); }) ==
+          "PseudoHuberLoss: option delta = " + lossfn::detail::to_text(bad) +
+              " is not a finite number > 0");
   CHECK(huber.delta() == 1.0);
   lossfn::ExpectileLoss expectile;
   for (double bad : {0.0, 1.0, -0.5, qnan, inf})

@@ -34,8 +34,10 @@ using MatS = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
 
 template <class S, class T>
 auto cast_target(const T& t) {
-  if constexpr (std::is_integral_v<typename T::Scalar>) return t;
-  else return MatS<S>(t.template cast<S>());
+  if constexpr (std::is_integral_v<typename T::Scalar>)
+    return t;
+  else
+    return MatS<S>(t.template cast<S>());
 }
 
 int compared = 0;
@@ -62,9 +64,11 @@ void check_fused(const std::string& what, const L& loss, const Mat& pred_d, cons
 
   const auto fused = with([&](auto... ws) { return loss.value_and_gradient(pred, target, ws...); });
   MatS<S> g_out = MatS<S>::Constant(pred.rows(), pred.cols(), S(entry_points::sentinel));
-  const S v_out = with([&](auto... ws) { return loss.value_and_gradient(pred, target, ws..., g_out); });
+  const S v_out =
+      with([&](auto... ws) { return loss.value_and_gradient(pred, target, ws..., g_out); });
   MatS<S> g3(pred.rows(), pred.cols()), h3(pred.rows(), pred.cols());
-  const S v3 = with([&](auto... ws) { return loss.value_gradient_hessian(pred, target, ws..., g3, h3); });
+  const S v3 =
+      with([&](auto... ws) { return loss.value_gradient_hessian(pred, target, ws..., g3, h3); });
 
   using One = Eigen::Matrix<S, 1, 1>;
   CHECK(same_bits(One(fused.value), One(value)));
@@ -83,8 +87,9 @@ void check_fused(const std::string& what, const L& loss, const Mat& pred_d, cons
         total += static_cast<double>(terms(i, j));
         magnitude += std::abs(static_cast<double>(terms(i, j)));
       }
-    const double denominator =
-        loss.reduction() == lossfn::Reduction::sum ? 1.0 : zoo::term_weights(loss, pred_d, target_d, w_d).sum();
+    const double denominator = loss.reduction() == lossfn::Reduction::sum
+                                   ? 1.0
+                                   : zoo::term_weights(loss, pred_d, target_d, w_d).sum();
     const double expected = denominator == 0 ? 0.0 : total / denominator;
     const double tol = (std::is_same_v<S, float> ? 1e-5 : 1e-12) *
                        (denominator == 0 ? 1.0 : std::max(magnitude / denominator, 1e-300));
@@ -98,19 +103,19 @@ void check_fused(const std::string& what, const L& loss, const Mat& pred_d, cons
 
 TEST_CASE("fused calls equal the separate calls bitwise; unreduced reduces to value",
           "[fused][hessian]") {
-  zoo::for_each_setup([&](const std::string& name, const auto& base, const Mat& pred,
-                          const auto& target) {
-    using L = std::decay_t<decltype(base)>;
-    for (lossfn::Reduction r : {lossfn::Reduction::mean, lossfn::Reduction::sum}) {
-      if (zoo::is_rmse<L> && r == lossfn::Reduction::sum) continue;
-      const L loss = zoo::with_reduction(base, r);
-      for (const auto& [weights_name, w] : zoo::sample_weights<L>(pred, 99u)) {
-        const std::string what =
-            name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") + weights_name;
-        check_fused<double>(what, loss, pred, target, w);
-        check_fused<float>(what, loss, pred, target, w);
-      }
-    }
-  });
+  zoo::for_each_setup(
+      [&](const std::string& name, const auto& base, const Mat& pred, const auto& target) {
+        using L = std::decay_t<decltype(base)>;
+        for (lossfn::Reduction r : {lossfn::Reduction::mean, lossfn::Reduction::sum}) {
+          if (zoo::is_rmse<L> && r == lossfn::Reduction::sum) continue;
+          const L loss = zoo::with_reduction(base, r);
+          for (const auto& [weights_name, w] : zoo::sample_weights<L>(pred, 99u)) {
+            const std::string what =
+                name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") + weights_name;
+            check_fused<double>(what, loss, pred, target, w);
+            check_fused<float>(what, loss, pred, target, w);
+          }
+        }
+      });
   CHECK(compared > 200);
 }

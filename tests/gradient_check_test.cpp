@@ -104,7 +104,8 @@ void check_derivatives(const std::string& what, const L& loss, const Mat& pred, 
     return zoo::with_weights(w, [&](auto... weights) { return loss.value(x, target, weights...); });
   };
   const auto gradient = [&](const Mat& x) -> Mat {
-    return zoo::with_weights(w, [&](auto... weights) { return loss.gradient(x, target, weights...); });
+    return zoo::with_weights(w,
+                             [&](auto... weights) { return loss.gradient(x, target, weights...); });
   };
   const Mat g = gradient(pred);
   const std::string g_bad = mismatches(g, numeric_gradient(pred, value));
@@ -125,7 +126,8 @@ void check_derivatives(const std::string& what, const L& loss, const Mat& pred, 
     CHECK(h_bad.empty());
     CHECK(fused_bad.empty());
     const std::string fused_g_bad = mismatches(g_fused, numeric_gradient(pred, value));
-    INFO("value_gradient_hessian's gradient against central differences of value:\n" << fused_g_bad);
+    INFO("value_gradient_hessian's gradient against central differences of value:\n"
+         << fused_g_bad);
     CHECK(fused_g_bad.empty());
   }
   ++checked;
@@ -144,9 +146,9 @@ TEST_CASE("every gradient and Hessian diagonal matches central differences",
       if (zoo::is_rmse<L> && r == lossfn::Reduction::sum) continue;  // RMSE: no reduction
       const L loss = zoo::with_reduction(base, r);
       for (const auto& [weights_name, w] : zoo::sample_weights<L>(pred, 7u + unsigned(setups))) {
-        check_derivatives(name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") +
-                              weights_name,
-                          loss, pred, target, w);
+        check_derivatives(
+            name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") + weights_name, loss,
+            pred, target, w);
       }
     }
   });

@@ -1,10 +1,9 @@
 // Half precision for HuberLoss and the losses after it in the README's table
-// (half_precision_test.cpp covers the first twelve): every case of tests/data/cases_extended.txt (and
-// cases.txt) for HuberLoss, SmoothL1Loss, LogCoshLoss, QuantileLoss,
-// SquaredHinge, KLDivergence, PoissonNLLLoss and CategoricalCrossEntropy (and
-// of cases_objectives.txt for the gradient-boosting objectives) whose
-// pred, target and weights a 16-bit type holds exactly and whose results fit
-// its range, with Eigen::bfloat16 and Eigen::half predictions, through every
+// (half_precision_test.cpp covers the first twelve): every case of tests/data/cases_extended.txt
+// (and cases.txt) for HuberLoss, SmoothL1Loss, LogCoshLoss, QuantileLoss, SquaredHinge,
+// KLDivergence, PoissonNLLLoss and CategoricalCrossEntropy (and of cases_objectives.txt for the
+// gradient-boosting objectives) whose pred, target and weights a 16-bit type holds exactly and
+// whose results fit its range, with Eigen::bfloat16 and Eigen::half predictions, through every
 // entry point and layout of support/reference_runner.hpp.
 //
 // Tolerance (reference::Tolerance<bfloat16> / <half>): the terms are computed

@@ -95,8 +95,8 @@ void check_rounded(const Eigen::DenseBase<A>& got, const Eigen::DenseBase<F>& f,
       const double a = static_cast<double>(got(i, j)), e = static_cast<double>(f(i, j));
       if (a == e || (a != a && e != e)) continue;
       INFO("at (" << i << ", " << j << "): " << a << " against float's " << e);
-      CHECK(std::abs(a - e) <= (unit_roundoff<S>() + 1e-6) * std::abs(e) +
-                                   reference::Tolerance<S>::floor);
+      CHECK(std::abs(a - e) <=
+            (unit_roundoff<S>() + 1e-6) * std::abs(e) + reference::Tolerance<S>::floor);
     }
 }
 template <class S>
@@ -152,15 +152,18 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
     auto float_weights = [&](const auto& w) -> Eigen::MatrixXf { return w.template cast<float>(); };
     const std::string at = where + how;
     auto float_call = [&](auto&& f) {
-      if constexpr (sizeof...(w16) == 0) return f(pred_f, target);
+      if constexpr (sizeof...(w16) == 0)
+        return f(pred_f, target);
       else {
         const Eigen::MatrixXf wf = float_weights(w16...);
         return f(pred_f, target, lossfn::weights(wf));
       }
     };
     auto half_call = [&](auto&& f) {
-      if constexpr (sizeof...(w16) == 0) return f(pred, target);
-      else return f(pred, target, lossfn::weights(w16)...);
+      if constexpr (sizeof...(w16) == 0)
+        return f(pred, target);
+      else
+        return f(pred, target, lossfn::weights(w16)...);
     };
 
     // value and operator(): the prediction's type.
@@ -206,9 +209,8 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
       // output's own type receives the float result, rounded only to it.
       A16 big = A16::Constant(N + 2, C + 1, S(-3));
       Eigen::MatrixXf out_f(1, 1);
-      const S v_block = half_call([&](const auto&... a) {
-        return loss.value_and_gradient(a..., big.block(1, 1, N, C));
-      });
+      const S v_block = half_call(
+          [&](const auto&... a) { return loss.value_and_gradient(a..., big.block(1, 1, N, C)); });
       const S v_float_out =
           half_call([&](const auto&... a) { return loss.value_and_gradient(a..., out_f); });
       CHECK(v_block == value);
@@ -226,10 +228,9 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
           float_call([&](const auto&... a) { return loss.hessian_diagonal(a...); });
       check_rounded<S>(h, h_f, at + ": hessian");
       Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> g2, h2;
-      const S v2 = half_call(
-          [&](const auto&... a) { return loss.value_gradient_hessian(a..., g2, h2); });
-      static_assert(std::is_same_v<decltype(loss.value_gradient_hessian(pred, target, g2, h2)),
-                                   S>);
+      const S v2 =
+          half_call([&](const auto&... a) { return loss.value_gradient_hessian(a..., g2, h2); });
+      static_assert(std::is_same_v<decltype(loss.value_gradient_hessian(pred, target, g2, h2)), S>);
       CHECK(v2 == value);
       CHECK(identical(h2, h));
       CHECK(identical(g2, half_call([&](const auto&... a) { return loss.gradient(a...); })));
@@ -239,8 +240,7 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
   run("");
   run(", weights per row (double)", row_weights);
   if constexpr (!row_wise && !std::is_same_v<Loss, lossfn::ZeroOneLoss>)
-    run(", weights of pred's shape (" + std::string(reference::type_name<S>()) + ")",
-        full_weights);
+    run(", weights of pred's shape (" + std::string(reference::type_name<S>()) + ")", full_weights);
 }
 
 /// Numbers for every kind of input, all exact in bfloat16 and half.
@@ -296,8 +296,7 @@ void check_every_loss_against_float() {
 
 }  // namespace
 
-TEST_CASE("bfloat16 predictions: every entry point is float's result rounded once",
-          "[half]") {
+TEST_CASE("bfloat16 predictions: every entry point is float's result rounded once", "[half]") {
   check_every_loss_against_float<bfloat16>();
 }
 TEST_CASE("half predictions: every entry point is float's result rounded once", "[half]") {
@@ -371,18 +370,18 @@ TEMPLATE_TEST_CASE("16-bit inputs: errors name the bad 16-bit value", "[half][er
                     "SoftmaxCrossEntropy: target[1] = 3 is outside [0, 3)");
   M16 weights = M16::Ones(2, 1);
   weights(1, 0) = S(-0.25f);
-  CHECK_THROWS_WITH(lossfn::SoftmaxCrossEntropy()(logits, Eigen::VectorXi::Zero(2),
-                                                  lossfn::weights(weights)),
-                    "SoftmaxCrossEntropy: weights(1, 0) = -0.25 is not a finite non-negative "
-                    "weight");
+  CHECK_THROWS_WITH(
+      lossfn::SoftmaxCrossEntropy()(logits, Eigen::VectorXi::Zero(2), lossfn::weights(weights)),
+      "SoftmaxCrossEntropy: weights(1, 0) = -0.25 is not a finite non-negative "
+      "weight");
   M16 labels = M16::Ones(2, 3);
   labels(0, 1) = S(2.0f);
   CHECK_THROWS_WITH(lossfn::Hinge()(logits, labels),
                     "Hinge: target(0, 1) = 2 is not a binary label (-1, 0 or +1)");
 }
 
-TEMPLATE_TEST_CASE("16-bit NaN predictions propagate; infinite logits give their limits",
-                   "[half]", bfloat16, half) {
+TEMPLATE_TEST_CASE("16-bit NaN predictions propagate; infinite logits give their limits", "[half]",
+                   bfloat16, half) {
   using S = TestType;
   using M16 = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
   const S nan = std::numeric_limits<S>::quiet_NaN(), inf = std::numeric_limits<S>::infinity();

@@ -186,9 +186,10 @@ void nan_under_zero_target_weights() {
   y << 2, 0, 1;  // row 1, which gets the NaN, is of class 0
   // class weight 0 on row 1's label (the mean's denominator, 2.5, is not 0)
   nan_propagates<S>(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}), x, y);
-  nan_propagates<S>(
-      lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).reduction(lossfn::Reduction::sum),
-      x, y);
+  nan_propagates<S>(lossfn::SoftmaxCrossEntropy()
+                        .class_weights({0.0, 2.0, 0.5})
+                        .reduction(lossfn::Reduction::sum),
+                    x, y);
   // an all-zero probability row
   Mat<S> t = Mat<S>::Constant(3, 3, S(1) / 3);
   t.row(1).setZero();
@@ -202,7 +203,8 @@ void nan_under_zero_target_weights() {
   Mat<S> t1 = t;
   t1.row(1) << S(0), S(0.5), S(0.5);
   CHECK(std::isfinite(lossfn::SoftmaxCrossEntropy()(minus_inf, t1)));
-  CHECK(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).unreduced(minus_inf, y)(1) == 0);
+  CHECK(lossfn::SoftmaxCrossEntropy().class_weights({0.0, 2.0, 0.5}).unreduced(minus_inf, y)(1) ==
+        0);
   // ... and so does SoftmaxFocalLoss's, on every path (40 rows: the SIMD lanes
   // of column-major rows, the one-exp path of row-major ones); it gave
   // 0·(−inf) = NaN on the row paths.
@@ -681,15 +683,22 @@ TEST_CASE("an ignored row has zero derivatives, also where its logits are NaN or
   // an ignored row holding NaN a NaN gradient (scale 0 times NaN).
   for (Eigen::Index rows : {7, 40})
     for (Eigen::Index C : {3, 10}) {
-      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
-      ignored_nonfinite_rows<float, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
-      ignored_nonfinite_rows<double, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
-      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
-      ignored_nonfinite_rows<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
-      ignored_nonfinite_rows<double, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(
+          lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::RowMajor>(
+          lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<double, Eigen::ColMajor>(
+          lossfn::SoftmaxCrossEntropy().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100),
+                                                     rows, C);
+      ignored_nonfinite_rows<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100),
+                                                     rows, C);
+      ignored_nonfinite_rows<double, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss().ignore_index(-100),
+                                                      rows, C);
       ignored_nonfinite_rows<double, Eigen::RowMajor>(
           lossfn::SoftmaxFocalLoss().ignore_index(-100).gamma(0.5), rows, C);
-      ignored_nonfinite_rows<float, Eigen::ColMajor>(lossfn::NegativeLogLikelihood().ignore_index(-100), rows, C);
+      ignored_nonfinite_rows<float, Eigen::ColMajor>(
+          lossfn::NegativeLogLikelihood().ignore_index(-100), rows, C);
     }
 }
 
@@ -708,7 +717,8 @@ void special_rows_match_scalar(const Loss& loss, Eigen::Index N, Eigen::Index C,
   IVec y(N);
   for (Eigen::Index i = 0; i < N; ++i) {
     y(i) = static_cast<int>((i * 7) % C);
-    for (Eigen::Index c = 0; c < C; ++c) x(i, c) = static_cast<S>(std::cos(double(5 * i + 3 * c)) * 6);
+    for (Eigen::Index c = 0; c < C; ++c)
+      x(i, c) = static_cast<S>(std::cos(double(5 * i + 3 * c)) * 6);
   }
   for (Eigen::Index i = 1; i < N; i += 4) x(i, p) = static_cast<S>(special);
   if (N > 3) y(3) = static_cast<int>(p);  // row 3 (not special) and row 5 share p as label
@@ -746,12 +756,18 @@ TEST_CASE("softmax rows holding NaN or +inf anywhere give the scalar path's resu
     for (Eigen::Index p : {Eigen::Index(0), C / 2, C - 1})
       for (long double special : {nan, inf, -inf}) {
         const Eigen::Index N = 37;
-        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
-        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
-        special_rows_match_scalar<double, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
-        special_rows_match_scalar<double, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p, special);
-        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss(), N, C, p, special);
-        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss(), N, C, p, special);
+        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p,
+                                                          special);
+        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p,
+                                                          special);
+        special_rows_match_scalar<double, Eigen::RowMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p,
+                                                           special);
+        special_rows_match_scalar<double, Eigen::ColMajor>(lossfn::SoftmaxCrossEntropy(), N, C, p,
+                                                           special);
+        special_rows_match_scalar<float, Eigen::RowMajor>(lossfn::SoftmaxFocalLoss(), N, C, p,
+                                                          special);
+        special_rows_match_scalar<float, Eigen::ColMajor>(lossfn::SoftmaxFocalLoss(), N, C, p,
+                                                          special);
       }
 }
 

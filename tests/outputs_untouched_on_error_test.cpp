@@ -37,7 +37,8 @@ TEST_CASE("CategoricalCrossEntropy: a bad probability in the last row writes not
   }
   SECTION("the message names the position") {
     p(2, 3) = 1.5;
-    CHECK_THROWS_WITH(loss(p, y), "CategoricalCrossEntropy: pred(2, 3) = 1.5 is outside [0, 1] "
-                                  "(probabilities expected)");
+    CHECK_THROWS_WITH(loss(p, y),
+                      "CategoricalCrossEntropy: pred(2, 3) = 1.5 is outside [0, 1] "
+                      "(probabilities expected)");
   }
 }

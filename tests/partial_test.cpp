@@ -29,9 +29,12 @@ using zoo::Mat;
 /// some are empty (two equal cuts), and one is a single row.
 std::vector<Index> cuts_for(Index n, int shards) {
   switch (shards) {
-    case 1: return {0, n};
-    case 2: return {0, n / 3, n};
-    case 3: return {0, 0, 1, n};  // an empty shard first, then a single row
+    case 1:
+      return {0, n};
+    case 2:
+      return {0, n / 3, n};
+    case 3:
+      return {0, 0, 1, n};  // an empty shard first, then a single row
     default: {
       // 7: sizes 2, 0, 5, 1, 0, 3, rest
       std::vector<Index> c{0};
@@ -60,11 +63,12 @@ void check_shards(const std::string& what, const L& loss, const Mat& pred, const
                   const Mat& w) {
   const L summed = zoo::with_reduction(loss, lossfn::Reduction::sum);
   const bool weighted = w.size() != 0;
-  const auto whole_value = zoo::with_weights(w, [&](auto... ws) { return loss.value(pred, target, ws...); });
+  const auto whole_value =
+      zoo::with_weights(w, [&](auto... ws) { return loss.value(pred, target, ws...); });
   const Mat whole_gradient =
       zoo::with_weights(w, [&](auto... ws) -> Mat { return loss.gradient(pred, target, ws...); });
-  const Mat whole_hessian =
-      zoo::with_weights(w, [&](auto... ws) -> Mat { return loss.hessian_diagonal(pred, target, ws...); });
+  const Mat whole_hessian = zoo::with_weights(
+      w, [&](auto... ws) -> Mat { return loss.hessian_diagonal(pred, target, ws...); });
   for (int shards : {1, 2, 3, 7}) {
     INFO(what << ", " << shards << " shard(s)");
     const std::vector<Index> cuts = cuts_for(pred.rows(), shards);
@@ -86,7 +90,8 @@ void check_shards(const std::string& what, const L& loss, const Mat& pred, const
       CHECK(partials.back().reduction == loss.reduction());
       // Each worker's Σ-reduction gradient and Hessian of its rows.
       Mat g(n, pred.cols()), h(n, pred.cols());
-      zoo::with_weights(ws, [&](auto... x) { return summed.value_gradient_hessian(p, t, x..., g, h); });
+      zoo::with_weights(ws,
+                        [&](auto... x) { return summed.value_gradient_hessian(p, t, x..., g, h); });
       g_sum.middleRows(begin, n) = g;
       h_sum.middleRows(begin, n) = h;
     }
@@ -124,7 +129,8 @@ TEST_CASE("partials over 1, 2, 3 and 7 shards give the whole batch's value and g
   const Mat t = r.uniform(N, D, -2, 2);
   const Mat x = r.residuals_from(t, {-1.0, 1.0});
   both_reductions("HuberLoss", lossfn::HuberLoss(), x, t);
-  both_reductions("HuberLoss, pred-shaped weights", lossfn::HuberLoss(), x, t, r.uniform(N, D, 0, 2));
+  both_reductions("HuberLoss, pred-shaped weights", lossfn::HuberLoss(), x, t,
+                  r.uniform(N, D, 0, 2));
   const Mat labels = r.probabilities(N, D);
   both_reductions("BinaryCrossEntropyWithLogits pos_weight, column weights",
                   lossfn::BinaryCrossEntropyWithLogits().pos_weight(2.0), r.uniform(N, D, -3, 3),
@@ -133,15 +139,17 @@ TEST_CASE("partials over 1, 2, 3 and 7 shards give the whole batch's value and g
   Eigen::VectorXi y = r.classes(N, int(C));
   y(0) = y(5) = y(7) = -1;  // in the 2-row, 5-row and 1-row shards of 7
   const Mat logits = r.uniform(N, C, -3, 3);
-  const auto ce = lossfn::SoftmaxCrossEntropy().ignore_index(-1).class_weights({1.0, 0.5, 2.0, 3.0, 0.25});
+  const auto ce =
+      lossfn::SoftmaxCrossEntropy().ignore_index(-1).class_weights({1.0, 0.5, 2.0, 3.0, 0.25});
   both_reductions("SoftmaxCrossEntropy ignore_index, class_weights", ce, logits, y);
   both_reductions("SoftmaxCrossEntropy ignore_index, class_weights, weights", ce, logits, y,
                   r.uniform(N, 1, 0, 2));
-  both_reductions("SoftmaxCrossEntropy probabilities, weights", lossfn::SoftmaxCrossEntropy(), logits,
-                  r.distributions(N, C), r.uniform(N, 1, 0, 2));
-  both_reductions("SoftmaxFocalLoss ignore_index, class_weights",
-                  lossfn::SoftmaxFocalLoss().ignore_index(-1).class_weights({1.0, 0.5, 2.0, 3.0, 0.25}),
-                  logits, y);
+  both_reductions("SoftmaxCrossEntropy probabilities, weights", lossfn::SoftmaxCrossEntropy(),
+                  logits, r.distributions(N, C), r.uniform(N, 1, 0, 2));
+  both_reductions(
+      "SoftmaxFocalLoss ignore_index, class_weights",
+      lossfn::SoftmaxFocalLoss().ignore_index(-1).class_weights({1.0, 0.5, 2.0, 3.0, 0.25}), logits,
+      y);
 }
 
 TEST_CASE("a shard whose rows are all ignored, or an empty batch, adds nothing", "[partial]") {
@@ -159,7 +167,8 @@ TEST_CASE("a shard whose rows are all ignored, or an empty batch, adds nothing",
   CHECK(sum.partial(Mat(0, 2), Mat(0, 2)).reduction == lossfn::Reduction::sum);
   // Partial<float> for a float prediction: double sum and weight, a float value().
   const Eigen::MatrixXf f = Eigen::MatrixXf::Ones(2, 2);
-  const lossfn::Partial<float> pf = lossfn::MeanSquaredError().partial(f, Eigen::MatrixXf::Zero(2, 2));
+  const lossfn::Partial<float> pf =
+      lossfn::MeanSquaredError().partial(f, Eigen::MatrixXf::Zero(2, 2));
   static_assert(std::is_same_v<decltype(pf.sum), double>);
   static_assert(std::is_same_v<decltype(pf.weight), double>);
   static_assert(std::is_same_v<decltype(pf.value()), float>);

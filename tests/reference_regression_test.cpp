@@ -25,7 +25,8 @@ TEST_CASE("HuberLoss matches PyTorch's huber_loss", "[reference][regression]") {
   reference::check_reference_cases<lossfn::HuberLoss>("HuberLoss");
 }
 
-TEST_CASE("SmoothL1Loss matches PyTorch's smooth_l1_loss (beta 0: l1_loss)", "[reference][regression]") {
+TEST_CASE("SmoothL1Loss matches PyTorch's smooth_l1_loss (beta 0: l1_loss)",
+          "[reference][regression]") {
   reference::check_reference_cases<lossfn::SmoothL1Loss>("SmoothL1Loss");
 }
 

@@ -59,7 +59,8 @@ template <class Loss, class T>
 void check_concurrent(const Loss& loss, const std::vector<Eigen::MatrixXf>& preds,
                       const std::vector<T>& targets) {
   std::vector<Result> expected;
-  for (size_t k = 0; k < preds.size(); ++k) expected.push_back(evaluate(loss, preds[k], targets[k]));
+  for (size_t k = 0; k < preds.size(); ++k)
+    expected.push_back(evaluate(loss, preds[k], targets[k]));
   std::atomic<int> mismatches{0};
   std::atomic<int> ready{0};
   std::vector<std::thread> pool;
@@ -89,7 +90,9 @@ TEST_CASE("thread safety: an element-wise functor called from 4 threads", "[thre
     preds.push_back(random_matrix(257, 3, 100 + k));
     targets.push_back((random_matrix(257, 3, 200 + k).array() > 0).cast<float>().matrix());
   }
-  SECTION("different inputs") { check_concurrent(loss, preds, targets); }
+  SECTION("different inputs") {
+    check_concurrent(loss, preds, targets);
+  }
   SECTION("shared inputs") {
     check_concurrent(loss, std::vector<Eigen::MatrixXf>{preds[0]},
                      std::vector<Eigen::MatrixXf>{targets[0]});
@@ -110,7 +113,9 @@ TEST_CASE("thread safety: a row-wise functor with class weights called from 4 th
     for (Eigen::Index i = 0; i < y.size(); ++i) y(i) = static_cast<int>((i * 7 + k) % 6) - 1;
     labels.push_back(y);
   }
-  SECTION("different inputs") { check_concurrent(loss, preds, labels); }
+  SECTION("different inputs") {
+    check_concurrent(loss, preds, labels);
+  }
   SECTION("shared inputs") {
     check_concurrent(loss, std::vector<Eigen::MatrixXf>{preds[1]},
                      std::vector<Eigen::VectorXi>{labels[1]});

@@ -61,7 +61,9 @@ void check_weighted(const std::string& what, const L& loss, const Mat& pred, con
   const Mat weighted_terms = sw.cwiseProduct(u);
   const double denominator = zoo::term_weights(loss, pred, target, w).sum();
   const double scale = sum ? 1.0 : (denominator == 0 ? 0.0 : 1.0 / denominator);
-  const double expected = sum ? weighted_terms.sum() : denominator == 0 ? 0.0 : weighted_terms.sum() * scale;
+  const double expected = sum                ? weighted_terms.sum()
+                          : denominator == 0 ? 0.0
+                                             : weighted_terms.sum() * scale;
   const double magnitude = weighted_terms.cwiseAbs().sum() * (sum ? 1.0 : scale);
 
   CHECK(std::abs(loss.value(pred, target, W) - expected) <= 1e-12 * (magnitude + 1e-300));
@@ -77,7 +79,8 @@ void check_weighted(const std::string& what, const L& loss, const Mat& pred, con
   CHECK(std::abs(v1 - expected) <= 1e-12 * (magnitude + 1e-300));
   CHECK(close(g1, g, g_scale));
   Mat g2(pred.rows(), pred.cols()), g3(pred.rows(), pred.cols()), h3(pred.rows(), pred.cols());
-  CHECK(std::abs(loss.value_and_gradient(pred, target, W, g2) - expected) <= 1e-12 * (magnitude + 1e-300));
+  CHECK(std::abs(loss.value_and_gradient(pred, target, W, g2) - expected) <=
+        1e-12 * (magnitude + 1e-300));
   CHECK(close(g2, g, g_scale));
   CHECK(std::abs(loss.value_gradient_hessian(pred, target, W, g3, h3) - expected) <=
         1e-12 * (magnitude + 1e-300));
@@ -85,7 +88,8 @@ void check_weighted(const std::string& what, const L& loss, const Mat& pred, con
   CHECK(close(h3, h, h_scale));
 
   const lossfn::Partial<double> p = loss.partial(pred, target, W);
-  CHECK(std::abs(p.sum - weighted_terms.sum()) <= 1e-12 * (weighted_terms.cwiseAbs().sum() + 1e-300));
+  CHECK(std::abs(p.sum - weighted_terms.sum()) <=
+        1e-12 * (weighted_terms.cwiseAbs().sum() + 1e-300));
   if (!sum) CHECK(std::abs(p.weight - denominator) <= 1e-12 * denominator);
   CHECK(std::abs(p.value() - expected) <= 1e-12 * (magnitude + 1e-300));
 
@@ -100,8 +104,10 @@ void check_weighted(const std::string& what, const L& loss, const Mat& pred, con
       const double v_full = loss.value(pred, target, F);
       CHECK(std::abs(loss.value(pred, target, W) - v_full) <= 1e-14 * (magnitude + 1e-300));
       CHECK(close(loss.gradient(pred, target, W), loss.gradient(pred, target, F), g_scale));
-      CHECK(close(loss.hessian_diagonal(pred, target, W), loss.hessian_diagonal(pred, target, F), h_scale));
-      CHECK(entry_points::same_bits(loss.unreduced(pred, target, W), loss.unreduced(pred, target, F)));
+      CHECK(close(loss.hessian_diagonal(pred, target, W), loss.hessian_diagonal(pred, target, F),
+                  h_scale));
+      CHECK(entry_points::same_bits(loss.unreduced(pred, target, W),
+                                    loss.unreduced(pred, target, F)));
     }
   }
 
@@ -144,8 +150,7 @@ void rejects(const L& loss, const Mat& pred, const T& target, const Mat& w,
 
 }  // namespace
 
-TEST_CASE("sample weights on every entry point equal the manual weighted reduction",
-          "[weights]") {
+TEST_CASE("sample weights on every entry point equal the manual weighted reduction", "[weights]") {
   int setups = 0;
   zoo::for_each_setup([&](const std::string& name, const auto& base, const Mat& pred,
                           const auto& target) {
@@ -156,8 +161,9 @@ TEST_CASE("sample weights on every entry point equal the manual weighted reducti
         const L loss = zoo::with_reduction(base, r);
         for (const auto& [weights_name, w] : zoo::sample_weights<L>(pred, 31u + unsigned(setups))) {
           if (w.size() == 0) continue;
-          check_weighted(name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") + weights_name,
-                         loss, pred, target, w);
+          check_weighted(
+              name + (r == lossfn::Reduction::sum ? ", sum, " : ", mean, ") + weights_name, loss,
+              pred, target, w);
         }
       }
     }
@@ -178,7 +184,8 @@ TEST_CASE("RootMeanSquaredError and ZeroOneLoss take sample weights", "[weights]
     const auto W = lossfn::weights(weights);
     const double m = mse.value(pred, target, W);
     CHECK(std::abs(rmse.value(pred, target, W) - std::sqrt(m)) <= 1e-14);
-    CHECK(close(rmse.gradient(pred, target, W), mse.gradient(pred, target, W) / (2 * std::sqrt(m)), 1e-3));
+    CHECK(close(rmse.gradient(pred, target, W), mse.gradient(pred, target, W) / (2 * std::sqrt(m)),
+                1e-3));
     const Mat zero = Mat::Zero(weights.rows(), weights.cols());
     CHECK(rmse.value(pred, target, lossfn::weights(zero)) == 0.0);
     CHECK(rmse.gradient(pred, target, lossfn::weights(zero)).isZero(0));
@@ -210,8 +217,9 @@ TEST_CASE("RootMeanSquaredError and ZeroOneLoss take sample weights", "[weights]
   CHECK(std::abs(zero_one.value(pred, y, lossfn::weights(column)) - num / column.sum()) <= 1e-14);
 }
 
-TEST_CASE("the section-5 losses reject bad weights from every entry point, naming loss and argument",
-          "[weights][errors]") {
+TEST_CASE(
+    "the section-5 losses reject bad weights from every entry point, naming loss and argument",
+    "[weights][errors]") {
   zoo::Random r(3);
   const Mat x = r.uniform(4, 2, -1, 1), p = r.uniform(4, 2, 0.1, 0.9), t = r.probabilities(4, 2);
   const Mat labels = r.labels(4, 2), counts = Mat::Constant(4, 2, 2.0);
@@ -230,10 +238,12 @@ TEST_CASE("the section-5 losses reject bad weights from every entry point, namin
               name + ": weights(3, 0) = " + lossfn::detail::to_text(bad) +
                   " is not a finite non-negative weight");
     }
-    rejects(loss, pred, target, Mat::Constant(4, 3, 1.0),
-            name + ": weights has shape 4x3, expected 4x2 (pred's shape) or 4x1 (one weight per row)");
-    rejects(loss, pred, target, Mat::Constant(3, 1, 1.0),
-            name + ": weights has shape 3x1, expected 4x2 (pred's shape) or 4x1 (one weight per row)");
+    rejects(
+        loss, pred, target, Mat::Constant(4, 3, 1.0),
+        name + ": weights has shape 4x3, expected 4x2 (pred's shape) or 4x1 (one weight per row)");
+    rejects(
+        loss, pred, target, Mat::Constant(3, 1, 1.0),
+        name + ": weights has shape 3x1, expected 4x2 (pred's shape) or 4x1 (one weight per row)");
   };
   check(lossfn::HuberLoss(), x, t);
   check(lossfn::SmoothL1Loss(), x, t);
@@ -249,9 +259,11 @@ TEST_CASE("the section-5 losses reject bad weights from every entry point, namin
   const lossfn::CategoricalCrossEntropy cce;
   Mat column = Mat::Constant(4, 1, 0.5);
   column(1, 0) = -1;
-  rejects(cce, probs, y, column, "CategoricalCrossEntropy: weights(1, 0) = -1 is not a finite non-negative weight");
+  rejects(cce, probs, y, column,
+          "CategoricalCrossEntropy: weights(1, 0) = -1 is not a finite non-negative weight");
   column(1, 0) = qnan;
-  rejects(cce, probs, probs, column, "CategoricalCrossEntropy: weights(1, 0) = nan is not a finite non-negative weight");
+  rejects(cce, probs, probs, column,
+          "CategoricalCrossEntropy: weights(1, 0) = nan is not a finite non-negative weight");
   rejects(cce, probs, y, Mat::Constant(4, 3, 1.0),
           "CategoricalCrossEntropy: weights has shape 4x3, expected 4x1 (one weight per row)");
 }

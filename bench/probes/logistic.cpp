@@ -14,7 +14,9 @@
 #include <vector>
 
 #ifndef __AVX512F__
-int main() { std::puts("probe_logistic needs AVX-512 (-march=native on an AVX-512 machine)"); }
+int main() {
+  std::puts("probe_logistic needs AVX-512 (-march=native on an AVX-512 machine)");
+}
 #else
 #include <immintrin.h>
 
@@ -46,7 +48,8 @@ inline void bce_with_logits(__m512 x, __m512 t, __m512& value, __m512& first) {
   const __m512 r = _mm512_div_ps(one, _mm512_add_ps(one, e));
   const __m512 u2 = _mm512_mul_ps(u, u);
   __m512 s = _mm512_set1_ps(1.f / 13);
-  for (float c : {1.f / 11, 1.f / 9, 1.f / 7, 1.f / 5, 1.f / 3}) s = _mm512_fmadd_ps(s, u2, _mm512_set1_ps(c));
+  for (float c : {1.f / 11, 1.f / 9, 1.f / 7, 1.f / 5, 1.f / 3})
+    s = _mm512_fmadd_ps(s, u2, _mm512_set1_ps(c));
   const __m512 two_u = _mm512_add_ps(u, u);
   const __m512 tail = _mm512_fmadd_ps(two_u, _mm512_mul_ps(u2, s), two_u);
   const __m512 er = _mm512_mul_ps(e, r);
@@ -78,30 +81,36 @@ int main() {
     for (int round = 0; round < 5; ++round) {
       floor += median_ns([&] { sink = x.exp().sum(); }, n);
       fused += median_ns([&] { sink = loss.value_and_gradient(x, t, g); }, n);
-      kernel += median_ns([&] {
-        V acc(0);
-        for (long i = 0; i + V::size <= n; i += V::size) {
-          const V xi = V::load(&x[i]);
-          const auto d = loss.evaluate<1>(xi, V::load(&t[i]), V(1), lossfn::detail::exp_minus_abs(xi));
-          acc += d.value;
-          (d.first * V(scale)).store(&g[i]);
-        }
-        sink = Eigen::internal::predux(acc.p);
-      }, n);
-      hand += median_ns([&] {
-        __m512 acc = _mm512_setzero_ps();
-        for (long i = 0; i + 16 <= n; i += 16) {
-          __m512 v, d;
-          bce_with_logits(_mm512_loadu_ps(&x[i]), _mm512_loadu_ps(&t[i]), v, d);
-          acc = _mm512_add_ps(acc, v);
-          _mm512_storeu_ps(&g[i], _mm512_mul_ps(d, _mm512_set1_ps(scale)));
-        }
-        sink = _mm512_reduce_add_ps(acc);
-      }, n);
+      kernel += median_ns(
+          [&] {
+            V acc(0);
+            for (long i = 0; i + V::size <= n; i += V::size) {
+              const V xi = V::load(&x[i]);
+              const auto d =
+                  loss.evaluate<1>(xi, V::load(&t[i]), V(1), lossfn::detail::exp_minus_abs(xi));
+              acc += d.value;
+              (d.first * V(scale)).store(&g[i]);
+            }
+            sink = Eigen::internal::predux(acc.p);
+          },
+          n);
+      hand += median_ns(
+          [&] {
+            __m512 acc = _mm512_setzero_ps();
+            for (long i = 0; i + 16 <= n; i += 16) {
+              __m512 v, d;
+              bce_with_logits(_mm512_loadu_ps(&x[i]), _mm512_loadu_ps(&t[i]), v, d);
+              acc = _mm512_add_ps(acc, v);
+              _mm512_storeu_ps(&g[i], _mm512_mul_ps(d, _mm512_set1_ps(scale)));
+            }
+            sink = _mm512_reduce_add_ps(acc);
+          },
+          n);
     }
-    std::printf("n = %7ld  ns/element: exp %.3f | lossfn fused %.3f (%.2f of exp) | bare kernel %.3f (%.2f)"
-                " | hand-written AVX-512 %.3f (%.2f)\n",
-                n, floor / 5, fused / 5, floor / fused, kernel / 5, floor / kernel, hand / 5, floor / hand);
+    std::printf(
+        "n = %7ld  ns/element: exp %.3f | lossfn fused %.3f (%.2f of exp) | bare kernel %.3f (%.2f)"
+        " | hand-written AVX-512 %.3f (%.2f)\n",
+        n, floor / 5, fused / 5, floor / fused, kernel / 5, floor / kernel, hand / 5, floor / hand);
   }
 }
 #endif

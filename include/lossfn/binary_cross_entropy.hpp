@@ -42,7 +42,8 @@ class BinaryCrossEntropy : public detail::Elementwise<BinaryCrossEntropy> {
     using std::log;
     const S q = S(1) - p;
     const S log_p = log(p), log_q = log(q);
-    const S value = -(t * detail::max_nan(log_p, S(-100)) + (S(1) - t) * detail::max_nan(log_q, S(-100)));
+    const S value =
+        -(t * detail::max_nan(log_p, S(-100)) + (S(1) - t) * detail::max_nan(log_q, S(-100)));
     S first(0), second(0);
     if constexpr (Order >= 1) {
       const S eps = static_cast<S>(1e-12f);

@@ -45,8 +45,8 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
   BinaryCrossEntropyWithLogits& pos_weight(const std::vector<double>& w) {
     for (size_t c = 0; c < w.size(); ++c)
       if (!(w[c] >= 0) || !std::isfinite(w[c]))
-        detail::fail_value(name, detail::position("pos_weight", static_cast<Eigen::Index>(c)),
-                           w[c], "is not a finite non-negative weight");
+        detail::fail_value(name, detail::position("pos_weight", static_cast<Eigen::Index>(c)), w[c],
+                           "is not a finite non-negative weight");
     pos_weight_ = std::make_shared<const std::vector<double>>(w);
     return *this;
   }
@@ -56,17 +56,21 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
     return pos_weight(std::vector<double>(copy.data(), copy.data() + copy.size()));
   }
   /// The positive weights: one entry (a scalar) or one per column.
-  std::vector<double> pos_weight() const { return pos_weight_ ? *pos_weight_ : std::vector<double>{1.0}; }
+  std::vector<double> pos_weight() const {
+    return pos_weight_ ? *pos_weight_ : std::vector<double>{1.0};
+  }
 
   void check_shape(Eigen::Index, Eigen::Index cols) const {
-    if (pos_weight_ && pos_weight_->size() != 1 && static_cast<Eigen::Index>(pos_weight_->size()) != cols)
+    if (pos_weight_ && pos_weight_->size() != 1 &&
+        static_cast<Eigen::Index>(pos_weight_->size()) != cols)
       detail::fail(std::string(name) + ": pos_weight has " + std::to_string(pos_weight_->size()) +
                    " entries, expected 1 or " + std::to_string(cols) + " (one per column of pred)");
   }
   template <class S>
   S column_parameter(Eigen::Index j) const {
     if (!pos_weight_) return S(1);
-    return static_cast<S>(pos_weight_->size() == 1 ? (*pos_weight_)[0] : (*pos_weight_)[static_cast<size_t>(j)]);
+    return static_cast<S>(pos_weight_->size() == 1 ? (*pos_weight_)[0]
+                                                   : (*pos_weight_)[static_cast<size_t>(j)]);
   }
 
   /// The formula's transcendental input, e^{−|x|} (detail/elementwise.hpp).

@@ -27,7 +27,8 @@ class HuberLoss : public detail::Elementwise<HuberLoss> {
 
   /// The threshold δ > 0 between the quadratic and the linear part.
   HuberLoss& delta(double d) {
-    if (!(d > 0) || !std::isfinite(d)) detail::fail_option(name, "delta", d, "is not a finite number > 0");
+    if (!(d > 0) || !std::isfinite(d))
+      detail::fail_option(name, "delta", d, "is not a finite number > 0");
     delta_ = d;
     return *this;
   }

@@ -14,7 +14,8 @@ namespace lossfn {
 /// cosh overflows at |d| ≈ 710 and log(cosh d) cancels near 0, so neither is
 /// formed. With a = |d|, e = exp(−2a) ∈ [0, 1] and c = cosh a − 1 = 2·sinh²(a/2):
 ///   a ≥ 1:  l = a + log1p(e) − log 2,   tanh a = (1 − e)/(1 + e)
-///   a < 1:  l = log1p(c),               tanh a = sinh a / cosh a = 2s·√(1 + s²)/(1 + c), s = sinh(a/2)
+///   a < 1:  l = log1p(c),               tanh a = sinh a / cosh a = 2s·√(1 + s²)/(1 + c), s =
+///   sinh(a/2)
 /// Every term is of its result's size (no cancellation: the small-d forms
 /// keep all digits at d = 1e-4, where the first would lose 8), exp(−2a) never
 /// overflows, and both log1p arguments are in [0, 1] (the cheap log1p_unit).
@@ -34,12 +35,12 @@ class LogCoshLoss : public detail::Elementwise<LogCoshLoss> {
     using detail::select;
     const S d = p - t, a = detail::abs(d);
     const S e = detail::exp_nonpositive(S(S(-2) * a));  // in [0, 1]
-    const S s = detail::sinh(S(S(0.5) * a));  // may overflow where unused (a > 1400)
-    const S c = S(2) * s * s;                 // cosh a − 1, in [0, 0.55] where used
+    const S s = detail::sinh(S(S(0.5) * a));            // may overflow where unused (a > 1400)
+    const S c = S(2) * s * s;                           // cosh a − 1, in [0, 0.55] where used
     const auto small = a < S(1);
     detail::Derivatives<S> r;
-    r.value = select(small, detail::log1p_unit(c),
-                     S(a + detail::log1p_unit(e) - S(0.6931471805599453)));
+    r.value =
+        select(small, detail::log1p_unit(c), S(a + detail::log1p_unit(e) - S(0.6931471805599453)));
     if constexpr (Order >= 1) {
       const S tanh_a = select(small, S(S(2) * s * detail::sqrt(S(S(1) + s * s)) / (S(1) + c)),
                               S((S(1) - e) / (S(1) + e)));

@@ -29,7 +29,8 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
   static constexpr const char* name = "MultiClassHinge";
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = false,
                         convex = true, reads_row_runs = true, has_lanes = true;
-  static constexpr int panel_packets = 2;  // (detail/rowwise.hpp: its running values fit in registers)
+  static constexpr int panel_packets =
+      2;  // (detail/rowwise.hpp: its running values fit in registers)
 
   MultiClassHinge& margin(double m) {
     if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
@@ -145,7 +146,8 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
     const T zero(0), one(1), two(2);
     const T on = select(z > zero, one, zero), nan_or_zero = select(z != z, z, zero);
     const T active = detail::max_nan(z, zero);
-    if (squared_) return {T(active * active * p), T(two * active * p), T(on * T(two * p) + nan_or_zero)};
+    if (squared_)
+      return {T(active * active * p), T(two * active * p), T(on * T(two * p) + nan_or_zero)};
     return {T(active * p), T(on * p + nan_or_zero), nan_or_zero};
   }
 

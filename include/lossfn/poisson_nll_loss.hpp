@@ -60,7 +60,8 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
   bool full() const { return full_; }
   /// Added to the rate inside log(x + eps) when log_input is false, so that a rate of 0 is finite.
   PoissonNLLLoss& eps(double e) {
-    if (!(e > 0) || !std::isfinite(e)) detail::fail_option(name, "eps", e, "is not a finite number > 0");
+    if (!(e > 0) || !std::isfinite(e))
+      detail::fail_option(name, "eps", e, "is not a finite number > 0");
     eps_ = e;
     return *this;
   }
@@ -86,8 +87,8 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
     }
     if (full_) {
       // PyTorch's expression, term by term: t·log t − t + 0.5·log(2π·t).
-      const S stirling = t * detail::log(t) - t +
-                         S(0.5) * detail::log(S(static_cast<S>(6.283185307179586) * t));
+      const S stirling =
+          t * detail::log(t) - t + S(0.5) * detail::log(S(static_cast<S>(6.283185307179586) * t));
       r.value = r.value + select(t > S(1), stirling, S(0));
     }
     return r;

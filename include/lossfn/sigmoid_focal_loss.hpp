@@ -41,7 +41,8 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   double alpha() const { return alpha_; }
   /// The focusing exponent γ ≥ 0 (0: weighted cross-entropy).
   SigmoidFocalLoss& gamma(double g) {
-    if (!(g >= 0) || !std::isfinite(g)) detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
+    if (!(g >= 0) || !std::isfinite(g))
+      detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
     gamma_ = g;
     return *this;
   }
@@ -61,8 +62,7 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
     const S u = t * p_neg + (S(1) - t) * p;
     const S ce = select(t == S(0), S(0), S(t * f.softplus_neg)) +
                  select(t == S(1), S(0), S((S(1) - t) * f.softplus));
-    const S a = alpha_ < 0 ? S(1)
-                           : S(static_cast<S>(alpha_) * t + S(1 - alpha_) * (S(1) - t));
+    const S a = alpha_ < 0 ? S(1) : S(static_cast<S>(alpha_) * t + S(1 - alpha_) * (S(1) - t));
     const S factor = a * detail::pow_option(u, gamma_);
     // Where u = 0 (and γ > 0) the term and its derivatives are their limit, 0.
     auto limit = [&](const S& v) { return gamma_ > 0 ? select(u == S(0), S(0), v) : v; };
@@ -79,8 +79,8 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
       const S r_ce = select(r == S(0), S(0), S(r * ce));
       d.first = limit(S(factor * (g * r_ce + grad_ce)));
       if constexpr (Order >= 2) {
-        const S inner = g * (g - S(1)) * r * r_ce + g * (S(1) - S(2) * p) * r_ce +
-                        S(2) * g * r * grad_ce + pq;
+        const S inner =
+            g * (g - S(1)) * r * r_ce + g * (S(1) - S(2) * p) * r_ce + S(2) * g * r * grad_ce + pq;
         d.second = limit(S(factor * inner));
       }
     }

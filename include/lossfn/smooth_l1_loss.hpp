@@ -30,7 +30,8 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
 
   /// The width β >= 0 of the quadratic part; 0 makes this MeanAbsoluteError.
   SmoothL1Loss& beta(double b) {
-    if (!(b >= 0) || !std::isfinite(b)) detail::fail_option(name, "beta", b, "is not a finite number >= 0");
+    if (!(b >= 0) || !std::isfinite(b))
+      detail::fail_option(name, "beta", b, "is not a finite number >= 0");
     beta_ = b;
     return *this;
   }
@@ -53,7 +54,8 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
     // Outside, sign(d) (0 at d = 0, NaN for NaN), not d / β clamped to ±1: a
     // β > 0 that rounds to 0 in S (4.9e-324 in float) would give 0 / 0 at d = 0.
     if constexpr (Order >= 1)
-      r.first = select(inside, S(d / beta), select(d > S(0), S(1), select(d < S(0), S(-1), S(d * S(0)))));
+      r.first =
+          select(inside, S(d / beta), select(d > S(0), S(1), select(d < S(0), S(-1), S(d * S(0)))));
     if constexpr (Order >= 2) r.second = select(inside, S(S(1) / beta), S(0));
     return r;
   }

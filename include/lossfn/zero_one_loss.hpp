@@ -43,10 +43,10 @@ struct ZeroOneMulticlass : Rowwise<ZeroOneMulticlass> {
 };
 }  // namespace detail
 
-#define LOSSFN_ZERO_ONE_MESSAGE                                                            \
-  "ZeroOneLoss is not differentiable (it is piecewise constant): it has no gradient or "   \
+#define LOSSFN_ZERO_ONE_MESSAGE                                                              \
+  "ZeroOneLoss is not differentiable (it is piecewise constant): it has no gradient or "     \
   "Hessian. Train with a differentiable surrogate -- Hinge or BinaryCrossEntropyWithLogits " \
-  "for binary labels, SoftmaxCrossEntropy or MultiClassHinge for class indices -- and use " \
+  "for binary labels, SoftmaxCrossEntropy or MultiClassHinge for class indices -- and use "  \
   "ZeroOneLoss to report the error rate."
 
 /// 0-1 loss: 1 where the prediction is wrong, else 0 (the error rate under mean).
@@ -114,7 +114,6 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
                            detail::shape_text(pred.rows(), 1) +
                            " (integer class indices, with C >= 2 columns of pred)");
   }
-
 };
 
 #undef LOSSFN_ZERO_ONE_MESSAGE

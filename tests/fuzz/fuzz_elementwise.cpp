@@ -22,13 +22,15 @@ struct Plan {
 /// Whether the loss divides by the total weight (RootMeanSquaredError always does).
 template <class Loss>
 bool is_mean(const Loss& loss) {
-  if constexpr (is_rmse<Loss>) return true;
-  else return loss.reduction() == lossfn::Reduction::mean;
+  if constexpr (is_rmse<Loss>)
+    return true;
+  else
+    return loss.reduction() == lossfn::Reduction::mean;
 }
 
 template <class S, class Loss>
 void run(const Loss& loss, const Plan& plan, Bytes& b) {
-  const Index rows = b.byte() % 9;      // 0..8
+  const Index rows = b.byte() % 9;                      // 0..8
   const Index cols = b.byte() % 5 + (b.bit() ? 1 : 0);  // 0..5, mostly >= 1
   const std::uint8_t shape = b.byte();
   const int layout = shape & 3;
@@ -43,10 +45,17 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   d.nan_pred = pred.hasNaN();
   ColMajor<S> w;
   switch (weight_mode) {
-    case 1: w.resize(rows, cols); break;
-    case 2: w.resize(rows, 1); break;
-    case 3: w.resize(rows + 1, cols); break;
-    default: break;
+    case 1:
+      w.resize(rows, cols);
+      break;
+    case 2:
+      w.resize(rows, 1);
+      break;
+    case 3:
+      w.resize(rows + 1, cols);
+      break;
+    default:
+      break;
   }
   for (Index i = 0; i < w.size(); ++i) w.data()[i] = number<S>(b, Kind::weight, d);
   if (plan.tiny_pred_overflows)
@@ -69,15 +78,16 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   }
 
   if (std::getenv("FUZZ_DEBUG")) {  // what an input decodes to, for minimizing
-    std::fprintf(stderr, "%s S %s rows %ld cols %ld layout %d weights %d bad_out %d bad_target %d "
+    std::fprintf(stderr,
+                 "%s S %s rows %ld cols %ld layout %d weights %d bad_out %d bad_target %d "
                  "reduction %s moderate %d nan_pred %d\npred:",
                  Loss::name, sizeof(S) == 4 ? "float" : "double", long(rows), long(cols), layout,
-                 weight_mode, int(bad_out), int(bad_target),
-                 is_mean(loss) ? "mean" : "sum", int(d.moderate),
-                 int(d.nan_pred));
+                 weight_mode, int(bad_out), int(bad_target), is_mean(loss) ? "mean" : "sum",
+                 int(d.moderate), int(d.nan_pred));
     for (Index i = 0; i < pred.size(); ++i) std::fprintf(stderr, " %.9g", double(pred.data()[i]));
     std::fprintf(stderr, "\ntarget:");
-    for (Index i = 0; i < target.size(); ++i) std::fprintf(stderr, " %.9g", double(target.data()[i]));
+    for (Index i = 0; i < target.size(); ++i)
+      std::fprintf(stderr, " %.9g", double(target.data()[i]));
     std::fprintf(stderr, "\nweights:");
     for (Index i = 0; i < w.size(); ++i) std::fprintf(stderr, " %.9g", double(w.data()[i]));
     std::fprintf(stderr, "\n");
@@ -93,7 +103,8 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
 template <class Loss>
 void run_both(Loss loss, const Plan& plan, Bytes& b) {
   const bool sum = b.bit();
-  if constexpr (!is_rmse<Loss>) loss.reduction(sum ? lossfn::Reduction::sum : lossfn::Reduction::mean);
+  if constexpr (!is_rmse<Loss>)
+    loss.reduction(sum ? lossfn::Reduction::sum : lossfn::Reduction::mean);
   if (b.bit()) {
     if constexpr (exercised<double>) run<double>(loss, plan, b);
   } else {
@@ -110,9 +121,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // input is then done.
   const Outcome o = attempt([&] {
     switch (b.byte() % 21) {
-      case 0: run_both(lossfn::MeanSquaredError(), plan, b); break;
-      case 1: run_both(lossfn::RootMeanSquaredError(), plan, b); break;
-      case 2: run_both(lossfn::MeanAbsoluteError(), plan, b); break;
+      case 0:
+        run_both(lossfn::MeanSquaredError(), plan, b);
+        break;
+      case 1:
+        run_both(lossfn::RootMeanSquaredError(), plan, b);
+        break;
+      case 2:
+        run_both(lossfn::MeanAbsoluteError(), plan, b);
+        break;
       case 3:
         plan.pred = plan.target = Kind::probability;
         plan.tiny_pred_overflows = true;
@@ -148,19 +165,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         run_both(loss, plan, b);
         break;
       }
-      case 8: run_both(lossfn::HuberLoss().delta(option(b, 0.01, 5, plan.d)), plan, b); break;
+      case 8:
+        run_both(lossfn::HuberLoss().delta(option(b, 0.01, 5, plan.d)), plan, b);
+        break;
       case 9: {
         const double beta = b.bit() ? 0.0 : option(b, 0, 5, plan.d);
         // The Hessian inside the quadratic zone is 1/β: for β = 4.9e-324 it
         // is 2e323, beyond DBL_MAX, so +inf is its correct rounding.
-        if (beta > 0 && (!std::isfinite(1.0 / beta) ||
-                         (static_cast<float>(beta) > 0 && !std::isfinite(1.0f / static_cast<float>(beta)))))
+        if (beta > 0 &&
+            (!std::isfinite(1.0 / beta) ||
+             (static_cast<float>(beta) > 0 && !std::isfinite(1.0f / static_cast<float>(beta)))))
           plan.d.moderate = false;
         run_both(lossfn::SmoothL1Loss().beta(beta), plan, b);
         break;
       }
-      case 10: run_both(lossfn::LogCoshLoss(), plan, b); break;
-      case 11: run_both(lossfn::QuantileLoss().quantile(option(b, 0, 1, plan.d)), plan, b); break;
+      case 10:
+        run_both(lossfn::LogCoshLoss(), plan, b);
+        break;
+      case 11:
+        run_both(lossfn::QuantileLoss().quantile(option(b, 0, 1, plan.d)), plan, b);
+        break;
       case 12:
         plan.target = Kind::label;
         run_both(lossfn::SquaredHinge().margin(option(b, -2, 3, plan.d)), plan, b);
@@ -177,19 +201,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         run_both(lossfn::TweedieLoss().power(option(b, 1, 2, plan.d)), plan, b);
         break;
       case 16:
-        plan.target = Kind::rate;  // a target of 0 is an error
+        plan.target = Kind::rate;         // a target of 0 is an error
         plan.facts.non_negative = false;  // t·e^{−x} + x can be negative
         run_both(lossfn::GammaLoss(), plan, b);
         break;
-      case 17: run_both(lossfn::PseudoHuberLoss().delta(option(b, 1e-3, 1e3, plan.d)), plan, b); break;
+      case 17:
+        run_both(lossfn::PseudoHuberLoss().delta(option(b, 1e-3, 1e3, plan.d)), plan, b);
+        break;
       case 18:
         // Predictions > −1 (a rate), or any real (<= −1 is an error).
         plan.pred = b.bit() ? Kind::rate : Kind::real;
         plan.target = Kind::rate;
         run_both(lossfn::MeanSquaredLogError(), plan, b);
         break;
-      case 19: run_both(lossfn::MeanAbsolutePercentageError(), plan, b); break;
-      case 20: run_both(lossfn::ExpectileLoss().expectile(option(b, 0, 1, plan.d)), plan, b); break;
+      case 19:
+        run_both(lossfn::MeanAbsolutePercentageError(), plan, b);
+        break;
+      case 20:
+        run_both(lossfn::ExpectileLoss().expectile(option(b, 0, 1, plan.d)), plan, b);
+        break;
       default: {
         lossfn::PoissonNLLLoss loss;
         loss.log_input(b.bit()).full(b.bit());

@@ -60,14 +60,22 @@ T label(Bytes& b, const Plan& plan) {
   const Index C = plan.cols;
   if (h < 224) return static_cast<T>(C > 0 ? h % C : 0);
   switch (h % 8) {
-    case 0: return plan.ignore ? static_cast<T>(*plan.ignore) : T(-1);  // may wrap for int
-    case 1: return T(-1);
-    case 2: return T(-100);
-    case 3: return static_cast<T>(C);
-    case 4: return static_cast<T>(C + 1 + b.byte());
-    case 5: return std::numeric_limits<T>::max();
-    case 6: return std::numeric_limits<T>::min();
-    default: return static_cast<T>(C > 0 ? C - 1 : 0);
+    case 0:
+      return plan.ignore ? static_cast<T>(*plan.ignore) : T(-1);  // may wrap for int
+    case 1:
+      return T(-1);
+    case 2:
+      return T(-100);
+    case 3:
+      return static_cast<T>(C);
+    case 4:
+      return static_cast<T>(C + 1 + b.byte());
+    case 5:
+      return std::numeric_limits<T>::max();
+    case 6:
+      return std::numeric_limits<T>::min();
+    default:
+      return static_cast<T>(C > 0 ? C - 1 : 0);
   }
 }
 
@@ -77,18 +85,20 @@ inline double class_weight(Bytes& b, Decoded& d) {
   return 4 * (b.u16() / 65535.0);
 }
 
-inline bool softmax_loss(int loss) { return loss == sce || loss == focal; }
+inline bool softmax_loss(int loss) {
+  return loss == sce || loss == focal;
+}
 
 /// What the harness expects of one input, from the rules in docs/.
 struct Expected {
   bool valid = true;
   double denominator = 0;
-  std::vector<char> ignored;     // per row
-  std::vector<double> row_weight; // w_i (0 when ignored)
-  std::vector<double> row_scale;  // d value / d term of row i (0 when ignored)
-  std::vector<double> bound;      // per row: the scale of the term's derivatives
-  double log_bound = 1;           // |log s_y| <= this on moderate input
-  bool nan_counted = false;      // a NaN the loss reads, in a row that counts
+  std::vector<char> ignored;       // per row
+  std::vector<double> row_weight;  // w_i (0 when ignored)
+  std::vector<double> row_scale;   // d value / d term of row i (0 when ignored)
+  std::vector<double> bound;       // per row: the scale of the term's derivatives
+  double log_bound = 1;            // |log s_y| <= this on moderate input
+  bool nan_counted = false;        // a NaN the loss reads, in a row that counts
 };
 
 template <class S>
@@ -120,11 +130,12 @@ void row_checks(const Loss& loss, const Plan& plan, const Expected& e, const Dec
   const bool exact = !softmax_loss(plan.loss);  // no SIMD path: the same bits
   const double tol = 64 * eps<S> * double(C + 2);
   auto same = [&](S a, S b, double scale, const char* what, Index i, Index c) {
-    const bool ok = exact ? same_scalar(a, b) : (d.moderate ? near(a, b, tol * scale) : is_nan(a) == is_nan(b));
+    const bool ok =
+        exact ? same_scalar(a, b) : (d.moderate ? near(a, b, tol * scale) : is_nan(a) == is_nan(b));
     if (!ok)
       broken("column-major and row-major pred disagree",
-             std::string(what) + " at (" + std::to_string(i) + ", " + std::to_string(c) + "): " +
-                 std::to_string(double(a)) + " vs " + std::to_string(double(b)));
+             std::string(what) + " at (" + std::to_string(i) + ", " + std::to_string(c) +
+                 "): " + std::to_string(double(a)) + " vs " + std::to_string(double(b)));
   };
 
   // A term's scale: its size, plus its weight times the bound of its size.
@@ -150,7 +161,8 @@ void row_checks(const Loss& loss, const Plan& plan, const Expected& e, const Dec
       double sum0 = 0, sum1 = 0, abs0 = 0;
       for (Index c = 0; c < C; ++c) {
         same(g0(i, c), g1(i, c), scale, "gradient", i, c);
-        if (e.ignored[i]) FUZZ_CHECK(g0(i, c) == S(0) && g1(i, c) == S(0), "an ignored row has a gradient");
+        if (e.ignored[i])
+          FUZZ_CHECK(g0(i, c) == S(0) && g1(i, c) == S(0), "an ignored row has a gradient");
         sum0 += double(g0(i, c));
         sum1 += double(g1(i, c));
         abs0 += std::abs(double(g0(i, c)));
@@ -172,7 +184,8 @@ void row_checks(const Loss& loss, const Plan& plan, const Expected& e, const Dec
     for (Index i = 0; i < rows; ++i)
       for (Index c = 0; c < C; ++c) {
         same(h0(i, c), h1(i, c), 4 * e.row_scale[i] * e.bound[i], "hessian", i, c);
-        if (e.ignored[i]) FUZZ_CHECK(h0(i, c) == S(0) && h1(i, c) == S(0), "an ignored row has a Hessian");
+        if (e.ignored[i])
+          FUZZ_CHECK(h0(i, c) == S(0) && h1(i, c) == S(0), "an ignored row has a Hessian");
       }
   }
 }
@@ -199,10 +212,17 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   }
   ColMajor<S> w;
   switch (plan.weight_mode) {
-    case 1: w.resize(rows, 1); break;
-    case 2: w.resize(rows, C); break;
-    case 3: w.resize(rows + 1, 1); break;
-    default: break;
+    case 1:
+      w.resize(rows, 1);
+      break;
+    case 2:
+      w.resize(rows, C);
+      break;
+    case 3:
+      w.resize(rows + 1, 1);
+      break;
+    default:
+      break;
   }
   for (Index k = 0; k < w.size(); ++k) w.data()[k] = number<S>(b, Kind::weight, d);
 
@@ -241,7 +261,9 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
         }
       }
   }
-  auto cw = [&](Index c) { return plan.class_weights.empty() ? 1.0 : plan.class_weights[size_t(c)]; };
+  auto cw = [&](Index c) {
+    return plan.class_weights.empty() ? 1.0 : plan.class_weights[size_t(c)];
+  };
   double max_cw = 1, sum_cw = double(C);
   if (!plan.class_weights.empty() && valid) {
     max_cw = 0;
@@ -257,8 +279,10 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     auto weight_of = [&](Index i) { return plan.weight_mode == 0 ? 1.0 : double(w(i, 0)); };
     for (Index i = 0; i < rows; ++i) {
       double share = 1;
-      if (e.ignored[size_t(i)]) share = 0;
-      else if (indices && !binary) share = cw(y[size_t(i)]);
+      if (e.ignored[size_t(i)])
+        share = 0;
+      else if (indices && !binary)
+        share = cw(y[size_t(i)]);
       e.denominator += weight_of(i) * share;
     }
     // The derivatives of a row's term are bounded by its scale (moderate
@@ -272,11 +296,15 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
       e.row_scale.push_back(mean ? (e.denominator > 0 ? wi / e.denominator : 0.0) : wi);
       const double cy = indices && !binary ? cw(y[size_t(i)]) : max_cw;
       switch (plan.loss) {
-        case sce: e.bound.push_back(4 * (cy + sum_cw) + 4); break;
+        case sce:
+          e.bound.push_back(4 * (cy + sum_cw) + 4);
+          break;
         case focal:
           e.bound.push_back(4 * cy * (1 + plan.gamma) * (1 + plan.gamma) * (2 + e.log_bound));
           break;
-        default: e.bound.push_back(cy * (1 + e.log_bound)); break;
+        default:
+          e.bound.push_back(cy * (1 + e.log_bound));
+          break;
       }
       // A NaN the loss reads, in a row that counts.
       if (!ignored) {
@@ -317,20 +345,23 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
   if (plan.loss == nll) facts.non_negative = (pred.array() <= S(0)).all();
   if constexpr (!indices) {
     if (plan.loss == sce)
-      for (Index k = 0; k < target.size(); ++k) facts.non_negative = facts.non_negative && in_unit(target.data()[k]);
+      for (Index k = 0; k < target.size(); ++k)
+        facts.non_negative = facts.non_negative && in_unit(target.data()[k]);
   }
   d.nan_pred = valid && e.nan_counted && (!mean || e.denominator > 0);
 
   if (std::getenv("FUZZ_DEBUG")) {  // what an input decodes to, for minimizing
-    std::fprintf(stderr, "loss %d S %s T %s rows %ld cols %ld layout %d weights %d bad_out %d "
-                 "bad_target %d reduction %s valid %d denominator %.17g ignore %s smoothing %g "
-                 "gamma %g margin %g crammer_singer %d moderate %d nan_pred %d\n",
-                 plan.loss, sizeof(S) == 4 ? "float" : "double",
-                 indices ? (sizeof(T) == 4 ? "int" : "long long") : (sizeof(T) == 4 ? "float" : "double"),
-                 long(rows), long(C), plan.layout, plan.weight_mode, plan.bad_out, plan.bad_target,
-                 mean ? "mean" : "sum", valid, e.denominator,
-                 plan.ignore ? std::to_string(*plan.ignore).c_str() : "none", plan.smoothing,
-                 plan.gamma, plan.margin, plan.crammer_singer, d.moderate, d.nan_pred);
+    std::fprintf(
+        stderr,
+        "loss %d S %s T %s rows %ld cols %ld layout %d weights %d bad_out %d "
+        "bad_target %d reduction %s valid %d denominator %.17g ignore %s smoothing %g "
+        "gamma %g margin %g crammer_singer %d moderate %d nan_pred %d\n",
+        plan.loss, sizeof(S) == 4 ? "float" : "double",
+        indices ? (sizeof(T) == 4 ? "int" : "long long") : (sizeof(T) == 4 ? "float" : "double"),
+        long(rows), long(C), plan.layout, plan.weight_mode, plan.bad_out, plan.bad_target,
+        mean ? "mean" : "sum", valid, e.denominator,
+        plan.ignore ? std::to_string(*plan.ignore).c_str() : "none", plan.smoothing, plan.gamma,
+        plan.margin, plan.crammer_singer, d.moderate, d.nan_pred);
     std::fprintf(stderr, "class_weights:");
     for (double v : plan.class_weights) std::fprintf(stderr, " %.9g", v);
     std::fprintf(stderr, "\npred:\n");
@@ -340,7 +371,8 @@ void run(const Loss& loss, const Plan& plan, Bytes& b) {
     }
     std::fprintf(stderr, "target:\n");
     for (Index i = 0; i < target.rows(); ++i) {
-      for (Index j = 0; j < target.cols(); ++j) std::fprintf(stderr, " %.17g", double(target(i, j)));
+      for (Index j = 0; j < target.cols(); ++j)
+        std::fprintf(stderr, " %.17g", double(target(i, j)));
       std::fprintf(stderr, "\n");
     }
     std::fprintf(stderr, "weights:");
@@ -397,7 +429,8 @@ void run_both(Loss loss, const Plan& plan, bool sum, bool dbl, int target_kind, 
 template <class L, class = void>
 constexpr bool has_ignore_index = false;
 template <class L>
-constexpr bool has_ignore_index<L, std::void_t<decltype(std::declval<L&>().ignore_index(0LL))>> = true;
+constexpr bool has_ignore_index<L, std::void_t<decltype(std::declval<L&>().ignore_index(0LL))>> =
+    true;
 
 template <class Loss>
 void class_options(Loss& loss, Plan& plan, Bytes& b) {
@@ -415,23 +448,31 @@ void class_options(Loss& loss, Plan& plan, Bytes& b) {
       for (double& v : plan.class_weights) v = class_weight(b, plan.d);
       break;
     }
-    default: break;  // 0: none; 3: an empty vector, which also means none
+    default:
+      break;  // 0: none; 3: an empty vector, which also means none
   }
   if ((o & 3) != 0) loss.class_weights(plan.class_weights);  // may throw: the input is done
   if (!has_ignore) return;
   switch ((o >> 2) & 7) {
-    case 4: plan.ignore = -100; break;
-    case 5: plan.ignore = -1; break;
-    case 6: plan.ignore = plan.cols > 0 ? b.byte() % plan.cols : 0; break;  // a real class
+    case 4:
+      plan.ignore = -100;
+      break;
+    case 5:
+      plan.ignore = -1;
+      break;
+    case 6:
+      plan.ignore = plan.cols > 0 ? b.byte() % plan.cols : 0;
+      break;  // a real class
     case 7: {
       const std::uint8_t k = b.byte() % 4;
-      plan.ignore = k == 0 ? plan.cols
-                  : k == 1 ? std::numeric_limits<long long>::min()
-                  : k == 2 ? (long long)std::numeric_limits<int>::max() + 1
-                           : (long long)std::numeric_limits<int>::min();
+      plan.ignore = k == 0   ? plan.cols
+                    : k == 1 ? std::numeric_limits<long long>::min()
+                    : k == 2 ? (long long)std::numeric_limits<int>::max() + 1
+                             : (long long)std::numeric_limits<int>::min();
       break;
     }
-    default: break;  // 0..3: none
+    default:
+      break;  // 0..3: none
   }
   if constexpr (has_ignore_index<Loss>) {
     if (plan.ignore) loss.ignore_index(*plan.ignore);
@@ -499,8 +540,7 @@ void run_cox(Bytes& b, bool sum, int layout) {
       valid = valid && std::isfinite(v) && v >= 0;
     }
     valid = valid && weight_mode != 3;
-    with_layout(layout, x, t,
-                [&](const auto& p, const auto& y) { go(p, y, lossfn::weights(w)); });
+    with_layout(layout, x, t, [&](const auto& p, const auto& y) { go(p, y, lossfn::weights(w)); });
   }
 }
 
@@ -515,13 +555,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)attempt([&] {
       if (dbl) {
         if constexpr (exercised<double>) {
-          if (integer_times) run_cox<double, int>(b, sum, layout);
-          else run_cox<double, double>(b, sum, layout);
+          if (integer_times)
+            run_cox<double, int>(b, sum, layout);
+          else
+            run_cox<double, double>(b, sum, layout);
         }
       } else {
         if constexpr (exercised<float>) {
-          if (integer_times) run_cox<float, int>(b, sum, layout);
-          else run_cox<float, float>(b, sum, layout);
+          if (integer_times)
+            run_cox<float, int>(b, sum, layout);
+          else
+            run_cox<float, float>(b, sum, layout);
         }
       }
     });

@@ -48,8 +48,8 @@ constexpr bool exercised = (FUZZ_SCALARS & (std::is_same_v<S, float> ? 1 : 2)) !
   std::fflush(stderr);
   std::abort();
 }
-#define FUZZ_CHECK(cond, ...) \
-  do {                        \
+#define FUZZ_CHECK(cond, ...)                          \
+  do {                                                 \
     if (!(cond)) ::fuzz::broken(#cond, ##__VA_ARGS__); \
   } while (false)
 
@@ -92,26 +92,54 @@ template <class S>
 S special(std::uint8_t k, Decoded& d) {
   using L = std::numeric_limits<S>;
   switch (k % 20) {
-    case 0: d.moderate = false; return L::quiet_NaN();
-    case 1: d.moderate = false; return L::infinity();
-    case 2: d.moderate = false; return -L::infinity();
-    case 3: return L::denorm_min();
-    case 4: return -L::denorm_min();
-    case 5: d.moderate = false; return S(FLT_MAX);
-    case 6: d.moderate = false; return S(-FLT_MAX);
-    case 7: d.moderate = false; return S(1e30);
-    case 8: d.moderate = false; return S(-1e30);
-    case 9: return S(0);
-    case 10: return -S(0);
-    case 11: return S(1);
-    case 12: return S(-1);
-    case 13: return S(0.5);
-    case 14: return std::nextafter(S(1), S(0));      // one ulp below 1
-    case 15: return std::nextafter(S(0), S(1));      // the smallest positive
-    case 16: return std::nextafter(S(1), S(2));      // one ulp above 1: not a probability
-    case 17: return L::min();                        // smallest normal
-    case 18: return S(2);                            // not a label, not a probability
-    default: d.moderate = false; return L::max();    // DBL_MAX in double
+    case 0:
+      d.moderate = false;
+      return L::quiet_NaN();
+    case 1:
+      d.moderate = false;
+      return L::infinity();
+    case 2:
+      d.moderate = false;
+      return -L::infinity();
+    case 3:
+      return L::denorm_min();
+    case 4:
+      return -L::denorm_min();
+    case 5:
+      d.moderate = false;
+      return S(FLT_MAX);
+    case 6:
+      d.moderate = false;
+      return S(-FLT_MAX);
+    case 7:
+      d.moderate = false;
+      return S(1e30);
+    case 8:
+      d.moderate = false;
+      return S(-1e30);
+    case 9:
+      return S(0);
+    case 10:
+      return -S(0);
+    case 11:
+      return S(1);
+    case 12:
+      return S(-1);
+    case 13:
+      return S(0.5);
+    case 14:
+      return std::nextafter(S(1), S(0));  // one ulp below 1
+    case 15:
+      return std::nextafter(S(0), S(1));  // the smallest positive
+    case 16:
+      return std::nextafter(S(1), S(2));  // one ulp above 1: not a probability
+    case 17:
+      return L::min();  // smallest normal
+    case 18:
+      return S(2);  // not a label, not a probability
+    default:
+      d.moderate = false;
+      return L::max();  // DBL_MAX in double
   }
 }
 
@@ -121,12 +149,18 @@ S number(Bytes& b, Kind kind, Decoded& d) {
   if (head < 24) return special<S>(head, d);
   const double u = b.u16() / 65535.0;  // [0, 1]
   switch (kind) {
-    case Kind::real: return static_cast<S>(-20 + 40 * u);
-    case Kind::probability: return static_cast<S>(u);
-    case Kind::label: return static_cast<S>(static_cast<int>(head % 3) - 1);
-    case Kind::rate: return static_cast<S>(40 * u);
-    case Kind::weight: return static_cast<S>(4 * u);
-    case Kind::log_prob: return static_cast<S>(-40 * u);
+    case Kind::real:
+      return static_cast<S>(-20 + 40 * u);
+    case Kind::probability:
+      return static_cast<S>(u);
+    case Kind::label:
+      return static_cast<S>(static_cast<int>(head % 3) - 1);
+    case Kind::rate:
+      return static_cast<S>(40 * u);
+    case Kind::weight:
+      return static_cast<S>(4 * u);
+    case Kind::log_prob:
+      return static_cast<S>(-40 * u);
   }
   return S(0);
 }
@@ -161,13 +195,16 @@ struct Strided {
   std::vector<S> buffer;
   Index rows, cols, outer;
   explicit Strided(const ColMajor<S>& m) : rows(m.rows()), cols(m.cols()), outer(2 * m.rows() + 3) {
-    const S fill = std::numeric_limits<S>::has_quiet_NaN ? std::numeric_limits<S>::quiet_NaN()
-                                                          : S(77);
+    const S fill =
+        std::numeric_limits<S>::has_quiet_NaN ? std::numeric_limits<S>::quiet_NaN() : S(77);
     buffer.assign(static_cast<std::size_t>(outer * (cols + 1) + 4), fill);
     for (Index j = 0; j < cols; ++j)
-      for (Index i = 0; i < rows; ++i) buffer[static_cast<std::size_t>(j * outer + 2 * i)] = m(i, j);
+      for (Index i = 0; i < rows; ++i)
+        buffer[static_cast<std::size_t>(j * outer + 2 * i)] = m(i, j);
   }
-  StridedMap<S> map() const { return StridedMap<S>(buffer.data(), rows, cols, DynStride(outer, 2)); }
+  StridedMap<S> map() const {
+    return StridedMap<S>(buffer.data(), rows, cols, DynStride(outer, 2));
+  }
 };
 
 /// Calls f(x, y) with a and b both in layout 0..3: column-major, row-major,
@@ -176,9 +213,21 @@ struct Strided {
 template <class A, class B, class F>
 void with_layout(int layout, const ColMajor<A>& a, const ColMajor<B>& b, F&& f) {
   switch (layout) {
-    case 0: f(a, b); break;
-    case 1: { const RowMajor<A> ra = a; const RowMajor<B> rb = b; f(ra, rb); break; }
-    case 2: { const Strided<A> sa(a); const Strided<B> sb(b); f(sa.map(), sb.map()); break; }
+    case 0:
+      f(a, b);
+      break;
+    case 1: {
+      const RowMajor<A> ra = a;
+      const RowMajor<B> rb = b;
+      f(ra, rb);
+      break;
+    }
+    case 2: {
+      const Strided<A> sa(a);
+      const Strided<B> sb(b);
+      f(sa.map(), sb.map());
+      break;
+    }
     default: {
       const ColMajor<A> ta = a.transpose();
       const ColMajor<B> tb = b.transpose();
@@ -301,7 +350,7 @@ Outcome attempt(F&& f) {
 
 /// Facts about a loss the checks need.
 struct Facts {
-  bool non_negative = true;  // every term >= 0 for every valid input
+  bool non_negative = true;    // every term >= 0 for every valid input
   bool nan_propagates = true;  // a NaN prediction makes the value NaN
   bool exact_weight = true;    // partial().weight is known (no class weights, no ignore_index)
   bool row_wise = false;
@@ -341,8 +390,8 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
   // Every entry point without an out-argument agrees with value().
   auto agrees = [&](const Outcome& o, const char* entry) {
     if (o.threw != first.threw || o.message != first.message)
-      broken("entry points disagree on validity", std::string(entry) + ": '" + o.message +
-                                                      "' vs value(): '" + first.message + "'");
+      broken("entry points disagree on validity",
+             std::string(entry) + ": '" + o.message + "' vs value(): '" + first.message + "'");
   };
   S call_value{};
   agrees(attempt([&] { call_value = loss(pred, target, w...); }), "operator()");
@@ -385,12 +434,12 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     }
   }
   if constexpr (has_hessian) {
-    agrees(attempt([&] { hess = loss.hessian_diagonal(pred, target, w...); }),
-           "hessian_diagonal");
+    agrees(attempt([&] { hess = loss.hessian_diagonal(pred, target, w...); }), "hessian_diagonal");
     Guarded<S> g(rows, cols), h(rows, cols);
     S vgh{};
-    agrees(attempt([&] { vgh = loss.value_gradient_hessian(pred, target, w..., g.map(), h.map()); }),
-           "value_gradient_hessian");
+    agrees(
+        attempt([&] { vgh = loss.value_gradient_hessian(pred, target, w..., g.map(), h.map()); }),
+        "value_gradient_hessian");
     if (first.threw) {
       FUZZ_CHECK(g.untouched() && h.untouched(), "a rejected call wrote its out-arguments");
     } else {
@@ -421,7 +470,8 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
       // sum of rounded terms has no relative accuracy.)
       if (loss.reduction() == lossfn::Reduction::sum && std::isfinite(total) &&
           (terms >= S(0)).all())
-        FUZZ_CHECK(close(static_cast<S>(total), value, tol), "unreduced does not add up to value()");
+        FUZZ_CHECK(close(static_cast<S>(total), value, tol),
+                   "unreduced does not add up to value()");
     }
   } else if constexpr (has_terms) {
     Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> terms;
@@ -430,8 +480,9 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     agrees(attempt([&] { part = loss.partial(pred, target, w...); }), "partial");
     if (!first.threw) {
       const double tol = std::is_same_v<S, float> ? 1e-5 : 1e-12;
-      FUZZ_CHECK(terms.rows() == rows && (terms.cols() == cols || (facts.row_wise && terms.cols() == 1)),
-                 "unreduced has the wrong shape");
+      FUZZ_CHECK(
+          terms.rows() == rows && (terms.cols() == cols || (facts.row_wise && terms.cols() == 1)),
+          "unreduced has the wrong shape");
       double total = 0;
       for (Index j = 0; j < terms.cols(); ++j)
         for (Index i = 0; i < terms.rows(); ++i) total += static_cast<double>(terms(i, j));
@@ -443,7 +494,8 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
       const bool mean = loss.reduction() == lossfn::Reduction::mean;
       FUZZ_CHECK(close(part.value(), value, tol), "partial().value() != value()");
       if (facts.weight >= 0)
-        FUZZ_CHECK(close(part.weight, facts.weight, tol), "partial().weight is not the mean's denominator");
+        FUZZ_CHECK(close(part.weight, facts.weight, tol),
+                   "partial().weight is not the mean's denominator");
       if (facts.exact_weight && sizeof...(W) == 0) {
         const double n = facts.row_wise ? double(rows) : double(rows) * double(cols);
         FUZZ_CHECK(part.weight == n, "partial().weight is not the count of terms");
@@ -461,8 +513,10 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     if (decoded.moderate) {
       FUZZ_CHECK(std::isfinite(value), "non-finite value on moderate input");
       if (facts.non_negative) FUZZ_CHECK(value >= S(0), "negative value of a non-negative loss");
-      if constexpr (has_gradient) FUZZ_CHECK(all_finite(grad), "non-finite gradient on moderate input");
-      if constexpr (has_hessian) FUZZ_CHECK(all_finite(hess), "non-finite Hessian on moderate input");
+      if constexpr (has_gradient)
+        FUZZ_CHECK(all_finite(grad), "non-finite gradient on moderate input");
+      if constexpr (has_hessian)
+        FUZZ_CHECK(all_finite(hess), "non-finite Hessian on moderate input");
     }
     if (decoded.nan_pred && facts.nan_propagates)
       FUZZ_CHECK(std::isnan(value), "a NaN prediction did not reach the value");
@@ -484,7 +538,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 inline int fuzz_replay_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return 0;
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   return 1;
 }

@@ -37,8 +37,7 @@ struct Strided {
   Eigen::Index rows, cols, inner = 2, outer;
   explicit Strided(const ColMajor<S>& m) : rows(m.rows()), cols(m.cols()) {
     outer = 2 * rows + 3;
-    S fill = std::numeric_limits<S>::has_quiet_NaN ? std::numeric_limits<S>::quiet_NaN()
-                                                    : S(-7777);
+    S fill = std::numeric_limits<S>::has_quiet_NaN ? std::numeric_limits<S>::quiet_NaN() : S(-7777);
     buffer.assign(static_cast<size_t>(outer * (cols + 1) + 4), fill);
     for (Eigen::Index j = 0; j < cols; ++j)
       for (Eigen::Index i = 0; i < rows; ++i)
@@ -51,9 +50,9 @@ struct Strided {
 };
 
 inline const std::vector<std::string>& names() {
-  static const std::vector<std::string> n = {"column-major", "row-major", "strided Map",
-                                             "transposed column-major", "expression",
-                                             "mixed orders"};
+  static const std::vector<std::string> n = {"column-major", "row-major",
+                                             "strided Map",  "transposed column-major",
+                                             "expression",   "mixed orders"};
   return n;
 }
 

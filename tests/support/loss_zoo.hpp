@@ -32,7 +32,9 @@ constexpr double kink_margin = 0.05;
 class Random {
  public:
   explicit Random(unsigned seed) : engine_(seed) {}
-  double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(engine_); }
+  double uniform(double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(engine_);
+  }
   int index(int n) { return std::uniform_int_distribution<int>(0, n - 1)(engine_); }
   /// A number in [lo, hi] at least kink_margin away from every kink.
   double away_from(double lo, double hi, std::initializer_list<double> kinks) {
@@ -163,9 +165,9 @@ bool ignored(const L& loss, long long y) {
   }
 }
 
-/// The weight of each term before reduction, as docs/api.md defines it, computed here from the options and the sample weights w (empty: none):
-/// pred's shape for an element-wise loss, N x 1 for a row-wise one. Its total
-/// is the denominator of `mean`.
+/// The weight of each term before reduction, as docs/api.md defines it, computed here from the
+/// options and the sample weights w (empty: none): pred's shape for an element-wise loss, N x 1 for
+/// a row-wise one. Its total is the denominator of `mean`.
 template <class L, class T>
 Mat term_weights(const L& loss, const Mat& pred, const T& target, const Mat& w) {
   const Index N = pred.rows(), C = pred.cols();
@@ -210,7 +212,8 @@ void for_each_setup(F&& f) {
     f("HuberLoss", lossfn::HuberLoss(), r.residuals_from(t, {-1.0, 1.0}), t);
     f("HuberLoss delta 0.3", lossfn::HuberLoss().delta(0.3), r.residuals_from(t, {-0.3, 0.3}), t);
     f("SmoothL1Loss", lossfn::SmoothL1Loss(), r.residuals_from(t, {-1.0, 1.0}), t);
-    f("SmoothL1Loss beta 0.4", lossfn::SmoothL1Loss().beta(0.4), r.residuals_from(t, {-0.4, 0.4}), t);
+    f("SmoothL1Loss beta 0.4", lossfn::SmoothL1Loss().beta(0.4), r.residuals_from(t, {-0.4, 0.4}),
+      t);
     f("SmoothL1Loss beta 0", lossfn::SmoothL1Loss().beta(0), r.residuals_from(t, {0.0}), t);
     f("LogCoshLoss", lossfn::LogCoshLoss(), r.residuals_from(t, {}), t);
     f("QuantileLoss", lossfn::QuantileLoss(), r.residuals_from(t, {0.0}), t);
@@ -221,29 +224,36 @@ void for_each_setup(F&& f) {
     Random r = rng();
     Mat counts(N, D);
     for (Index j = 0; j < D; ++j)
-      for (Index i = 0; i < N; ++i) counts(i, j) = r.index(3) == 0 ? 0.0 : std::floor(r.uniform(0, 6));
+      for (Index i = 0; i < N; ++i)
+        counts(i, j) = r.index(3) == 0 ? 0.0 : std::floor(r.uniform(0, 6));
     counts(0, 0) = 2.5;  // counts need not be integers
     f("PoissonNLLLoss", lossfn::PoissonNLLLoss(), r.uniform(N, D, -2, 2), counts);
     f("PoissonNLLLoss full", lossfn::PoissonNLLLoss().full(true), r.uniform(N, D, -2, 2), counts);
-    f("PoissonNLLLoss rate", lossfn::PoissonNLLLoss().log_input(false), r.uniform(N, D, 0.2, 4), counts);
-    f("PoissonNLLLoss rate eps 0.1 full", lossfn::PoissonNLLLoss().log_input(false).eps(0.1).full(true),
-      r.uniform(N, D, 0.2, 4), counts);
+    f("PoissonNLLLoss rate", lossfn::PoissonNLLLoss().log_input(false), r.uniform(N, D, 0.2, 4),
+      counts);
+    f("PoissonNLLLoss rate eps 0.1 full",
+      lossfn::PoissonNLLLoss().log_input(false).eps(0.1).full(true), r.uniform(N, D, 0.2, 4),
+      counts);
   }
   {  // binary
     Random r = rng();
     const Mat pm = r.labels(N, D), zo = r.labels(N, D, true), prob = r.probabilities(N, D);
     f("BinaryCrossEntropy", lossfn::BinaryCrossEntropy(), r.uniform(N, D, 0.05, 0.95), prob);
-    f("BinaryCrossEntropy 0/1 targets", lossfn::BinaryCrossEntropy(), r.uniform(N, D, 0.05, 0.95), zo);
-    f("BinaryCrossEntropyWithLogits", lossfn::BinaryCrossEntropyWithLogits(), r.uniform(N, D, -4, 4), prob);
+    f("BinaryCrossEntropy 0/1 targets", lossfn::BinaryCrossEntropy(), r.uniform(N, D, 0.05, 0.95),
+      zo);
+    f("BinaryCrossEntropyWithLogits", lossfn::BinaryCrossEntropyWithLogits(),
+      r.uniform(N, D, -4, 4), prob);
     f("BinaryCrossEntropyWithLogits pos_weight 2.5",
       lossfn::BinaryCrossEntropyWithLogits().pos_weight(2.5), r.uniform(N, D, -4, 4), prob);
     f("BinaryCrossEntropyWithLogits pos_weight per column",
-      lossfn::BinaryCrossEntropyWithLogits().pos_weight({0.5, 2.0, 3.0}), r.uniform(N, D, -4, 4), prob);
+      lossfn::BinaryCrossEntropyWithLogits().pos_weight({0.5, 2.0, 3.0}), r.uniform(N, D, -4, 4),
+      prob);
     f("Hinge", lossfn::Hinge(), scores_for(r, pm, 1.0), pm);
     f("Hinge 0/1 labels", lossfn::Hinge(), scores_for(r, zo, 1.0), zo);
     f("Hinge margin 0.5", lossfn::Hinge().margin(0.5), scores_for(r, pm, 0.5), pm);
     f("SquaredHinge", lossfn::SquaredHinge(), scores_for(r, pm, 1.0), pm);
-    f("SquaredHinge margin 2, 0/1 labels", lossfn::SquaredHinge().margin(2), scores_for(r, zo, 2.0), zo);
+    f("SquaredHinge margin 2, 0/1 labels", lossfn::SquaredHinge().margin(2), scores_for(r, zo, 2.0),
+      zo);
     f("SigmoidFocalLoss", lossfn::SigmoidFocalLoss(), r.uniform(N, D, -4, 4), zo);
     f("SigmoidFocalLoss alpha 0.5 gamma 1", lossfn::SigmoidFocalLoss().alpha(0.5).gamma(1),
       r.uniform(N, D, -4, 4), zo);
@@ -258,7 +268,8 @@ void for_each_setup(F&& f) {
     Mat log_t = r.uniform(N, D, -4, 0);
     log_t(1, 1) = -std::numeric_limits<double>::infinity();  // a zero probability
     f("KLDivergence", lossfn::KLDivergence(), r.uniform(N, D, -4, 0), t);
-    f("KLDivergence log_target", lossfn::KLDivergence().log_target(true), r.uniform(N, D, -4, 0), log_t);
+    f("KLDivergence log_target", lossfn::KLDivergence().log_target(true), r.uniform(N, D, -4, 0),
+      log_t);
   }
   {  // gradient-boosting objectives (log-link scores, positive targets)
     Random r = rng();
@@ -271,7 +282,8 @@ void for_each_setup(F&& f) {
     f("GammaLoss", lossfn::GammaLoss(), r.uniform(N, D, -2, 2), amounts);
     const Mat t = r.uniform(N, D, -2, 2);
     f("PseudoHuberLoss", lossfn::PseudoHuberLoss(), r.residuals_from(t, {}), t);
-    f("PseudoHuberLoss delta 0.3", lossfn::PseudoHuberLoss().delta(0.3), r.residuals_from(t, {}), t);
+    f("PseudoHuberLoss delta 0.3", lossfn::PseudoHuberLoss().delta(0.3), r.residuals_from(t, {}),
+      t);
     const Mat above = r.uniform(N, D, -0.9, 4);  // > −1
     f("MeanSquaredLogError", lossfn::MeanSquaredLogError(), r.uniform(N, D, -0.9, 4), above);
     f("MeanAbsolutePercentageError", lossfn::MeanAbsolutePercentageError(),
@@ -293,7 +305,8 @@ void for_each_setup(F&& f) {
     using SCE = lossfn::SoftmaxCrossEntropy;
     f("SoftmaxCrossEntropy", SCE(), r.uniform(R, C, -3, 3), y);
     f("SoftmaxCrossEntropy probabilities", SCE(), r.uniform(R, C, -3, 3), soft);
-    f("SoftmaxCrossEntropy label_smoothing 0.1", SCE().label_smoothing(0.1), r.uniform(R, C, -3, 3), y);
+    f("SoftmaxCrossEntropy label_smoothing 0.1", SCE().label_smoothing(0.1), r.uniform(R, C, -3, 3),
+      y);
     f("SoftmaxCrossEntropy class_weights", SCE().class_weights(cw), r.uniform(R, C, -3, 3), y);
     f("SoftmaxCrossEntropy class_weights, smoothing 0.2, ignore_index -100",
       SCE().class_weights(cw).label_smoothing(0.2).ignore_index(-100), r.uniform(R, C, -3, 3),
@@ -303,15 +316,16 @@ void for_each_setup(F&& f) {
       SCE().class_weights(cw).label_smoothing(0.3), r.uniform(R, C, -3, 3), soft);
     using NLL = lossfn::NegativeLogLikelihood;
     f("NegativeLogLikelihood", NLL(), r.uniform(R, C, -4, 0), y);
-    f("NegativeLogLikelihood class_weights, ignore_index 2", NLL().class_weights(cw).ignore_index(2),
-      r.uniform(R, C, -4, 0), y_two);
+    f("NegativeLogLikelihood class_weights, ignore_index 2",
+      NLL().class_weights(cw).ignore_index(2), r.uniform(R, C, -4, 0), y_two);
     using CCE = lossfn::CategoricalCrossEntropy;
     f("CategoricalCrossEntropy", CCE(), r.uniform(R, C, 0.05, 0.95), y);
     f("CategoricalCrossEntropy probabilities", CCE(), r.uniform(R, C, 0.05, 0.95), soft);
     using MCH = lossfn::MultiClassHinge;
     f("MultiClassHinge", MCH(), multiclass_scores(r, y, C, 1.0), y);
     f("MultiClassHinge squared", MCH().squared(true), multiclass_scores(r, y, C, 1.0), y);
-    f("MultiClassHinge crammer_singer", MCH().crammer_singer(true), multiclass_scores(r, y, C, 1.0), y);
+    f("MultiClassHinge crammer_singer", MCH().crammer_singer(true), multiclass_scores(r, y, C, 1.0),
+      y);
     f("MultiClassHinge squared crammer_singer margin 0.5, class_weights",
       MCH().squared(true).crammer_singer(true).margin(0.5).class_weights(cw),
       multiclass_scores(r, y, C, 0.5), y);
@@ -325,7 +339,8 @@ void for_each_setup(F&& f) {
     using Poly = lossfn::PolyCrossEntropy;
     f("PolyCrossEntropy", Poly(), r.uniform(R, C, -3, 3), y);
     f("PolyCrossEntropy epsilon -1", Poly().epsilon(-1), r.uniform(R, C, -3, 3), y);
-    f("PolyCrossEntropy probabilities, epsilon 0.5", Poly().epsilon(0.5), r.uniform(R, C, -3, 3), soft);
+    f("PolyCrossEntropy probabilities, epsilon 0.5", Poly().epsilon(0.5), r.uniform(R, C, -3, 3),
+      soft);
     f("PolyCrossEntropy class_weights, smoothing 0.2, ignore_index -100",
       Poly().class_weights(cw).label_smoothing(0.2).ignore_index(-100), r.uniform(R, C, -3, 3),
       y_ignored);

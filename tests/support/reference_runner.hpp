@@ -18,11 +18,11 @@
 namespace reference {
 
 // ---- options ---------------------------------------------------------------
-#define LOSSFN_TEST_HAS(option, ...)                                                       \
-  template <class L, class = void>                                                         \
-  struct has_##option : std::false_type {};                                                \
-  template <class L>                                                                       \
-  struct has_##option<L, std::void_t<decltype(std::declval<L&>().option(__VA_ARGS__))>>    \
+#define LOSSFN_TEST_HAS(option, ...)                                                    \
+  template <class L, class = void>                                                      \
+  struct has_##option : std::false_type {};                                             \
+  template <class L>                                                                    \
+  struct has_##option<L, std::void_t<decltype(std::declval<L&>().option(__VA_ARGS__))>> \
       : std::true_type {};
 LOSSFN_TEST_HAS(class_weights, std::vector<double>{})
 LOSSFN_TEST_HAS(ignore_index, 1LL)
@@ -59,14 +59,14 @@ template <class Loss>
 Loss configure(const Case& c) {
   Loss loss;
   size_t used = 0;
-#define LOSSFN_TEST_OPTION(option, call)                   \
-  if (c.has(#option)) {                                    \
-    ++used;                                                \
-    if constexpr (has_##option<Loss>::value) {             \
-      call;                                                \
-    } else {                                               \
+#define LOSSFN_TEST_OPTION(option, call)                                    \
+  if (c.has(#option)) {                                                     \
+    ++used;                                                                 \
+    if constexpr (has_##option<Loss>::value) {                              \
+      call;                                                                 \
+    } else {                                                                \
       FAIL(c.name << ": " << #option << " is not an option of " << c.loss); \
-    }                                                      \
+    }                                                                       \
   }
   LOSSFN_TEST_OPTION(class_weights, loss.class_weights(c.list("class_weights")))
   LOSSFN_TEST_OPTION(ignore_index, loss.ignore_index(std::stoll(c.options.at("ignore_index")[0])))
@@ -188,10 +188,14 @@ struct Tolerance<Eigen::half> : SixteenBitTolerance<11> {
 
 template <class S>
 const char* type_name() {
-  if constexpr (std::is_same_v<S, double>) return "double";
-  else if constexpr (std::is_same_v<S, float>) return "float";
-  else if constexpr (std::is_same_v<S, Eigen::half>) return "Eigen::half";
-  else return "Eigen::bfloat16";
+  if constexpr (std::is_same_v<S, double>)
+    return "double";
+  else if constexpr (std::is_same_v<S, float>)
+    return "float";
+  else if constexpr (std::is_same_v<S, Eigen::half>)
+    return "Eigen::half";
+  else
+    return "Eigen::bfloat16";
 }
 
 // ---- one case ----------------------------------------------------------------
@@ -199,10 +203,10 @@ const char* type_name() {
 /// Whether a case's target is a column of class indices (an integer vector).
 inline bool index_target(const Case& c) {
   static const std::vector<std::string> index_losses = {
-      "NegativeLogLikelihood", "MultiClassHinge", "SoftmaxFocalLoss", "SoftmaxCrossEntropy",
-      "PolyCrossEntropy", "CategoricalCrossEntropy", "ZeroOneLoss"};
-  const bool family = std::find(index_losses.begin(), index_losses.end(), c.loss) !=
-                      index_losses.end();
+      "NegativeLogLikelihood", "MultiClassHinge",         "SoftmaxFocalLoss", "SoftmaxCrossEntropy",
+      "PolyCrossEntropy",      "CategoricalCrossEntropy", "ZeroOneLoss"};
+  const bool family =
+      std::find(index_losses.begin(), index_losses.end(), c.loss) != index_losses.end();
   if (!family || c.target.cols != 1 || !c.target_is_integer) return false;
   if (c.loss == "ZeroOneLoss") return c.pred.cols != 1;
   return true;
@@ -383,8 +387,8 @@ void check_entry_points(const Loss& loss, const Case& c, const std::string& wher
     // Σ of the terms as returned (each rounded to S) against the partial's sum
     // (accumulated before rounding): they agree to S's rounding.
     const double sum_tol = std::max(1e-6, rtol);
-    check_close(static_cast<double>(u.template cast<double>().sum()),
-                static_cast<double>(part.sum), sum_tol, sum_tol, where + ": sum of unreduced");
+    check_close(static_cast<double>(u.template cast<double>().sum()), static_cast<double>(part.sum),
+                sum_tol, sum_tol, where + ": sum of unreduced");
   }
 }
 

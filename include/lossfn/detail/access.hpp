@@ -23,8 +23,8 @@ struct always_false : std::false_type {};
 struct None {};
 
 template <class S>
-struct is_half : std::bool_constant<std::is_same_v<S, Eigen::half> ||
-                                    std::is_same_v<S, Eigen::bfloat16>> {};
+struct is_half
+    : std::bool_constant<std::is_same_v<S, Eigen::half> || std::is_same_v<S, Eigen::bfloat16>> {};
 
 /// The type the terms are computed in: the prediction's, except float for the
 /// 16-bit types: half-precision predictions, computed in float.
@@ -135,8 +135,10 @@ struct Output;
 /// The writer of a requested output, checked or resized to rows x cols.
 template <class G>
 Output<G> output(G* out, Index rows, Index cols, const char* loss, const char* argument) {
-  if constexpr (std::is_same_v<G, None>) return Output<G>{nullptr};
-  else return Output<G>{&prepare_output(*out, rows, cols, loss, argument)};
+  if constexpr (std::is_same_v<G, None>)
+    return Output<G>{nullptr};
+  else
+    return Output<G>{&prepare_output(*out, rows, cols, loss, argument)};
 }
 
 template <class G>
@@ -192,8 +194,10 @@ class SampleWeights {
   /// order (linear_data), or nullptr: for the SIMD path.
   template <class S>
   const S* linear(bool in_row_major) const {
-    if constexpr (std::is_same_v<typename W::Scalar, S>) return w_.linear(in_row_major);
-    else return nullptr;
+    if constexpr (std::is_same_v<typename W::Scalar, S>)
+      return w_.linear(in_row_major);
+    else
+      return nullptr;
   }
   /// Σ over pred's rows x cols terms (a per-row weight counts `cols` times).
   double total(Index cols) const {

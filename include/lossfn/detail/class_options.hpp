@@ -29,7 +29,9 @@ class ClassWeightVector {
     weights_ = std::move(w);
   }
   bool empty() const { return !weights_ || weights_->empty(); }
-  double operator[](long long c) const { return empty() ? 1.0 : (*weights_)[static_cast<size_t>(c)]; }
+  double operator[](long long c) const {
+    return empty() ? 1.0 : (*weights_)[static_cast<size_t>(c)];
+  }
   const std::vector<double>& values() const {
     static const std::vector<double> none;
     return weights_ ? *weights_ : none;

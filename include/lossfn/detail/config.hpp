@@ -51,10 +51,9 @@
 /// its own code, and only there (g++ < 13 with AVX-512; no other compiler,
 /// instruction set or warning).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13 && defined(__AVX512F__)
-#define LOSSFN_WARNINGS_OFF                                    \
-  _Pragma("GCC diagnostic push")                               \
-  _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
-  _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define LOSSFN_WARNINGS_OFF                                                                  \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") \
+      _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
 #define LOSSFN_WARNINGS_ON _Pragma("GCC diagnostic pop")
 #else
 #define LOSSFN_WARNINGS_OFF
@@ -83,10 +82,10 @@ namespace detail {
 #ifndef LOSSFN_NO_EXCEPTIONS
 #define LOSSFN_THROW(message) throw ::lossfn::invalid_argument(message)
 #else
-#define LOSSFN_THROW(message)                                      \
-  do {                                                             \
+#define LOSSFN_THROW(message)                                                 \
+  do {                                                                        \
     std::fprintf(stderr, "lossfn error: %s\n", std::string(message).c_str()); \
-    std::abort();                                                  \
+    std::abort();                                                             \
   } while (false)
 #endif
 #endif

@@ -10,10 +10,10 @@
 #include <atomic>
 #include <type_traits>
 
+#include "../core.hpp"
 #include "access.hpp"
 #include "packet.hpp"
 #include "reduce.hpp"
-#include "../core.hpp"
 
 LOSSFN_WARNINGS_OFF
 
@@ -82,7 +82,8 @@ void check_aliasing(const Request<W, G, H, U>& request, const P& pred, const T& 
   Span g, h;
   if constexpr (wanted<G>) check(g = span_of(*request.gradient), "gradient");
   if constexpr (wanted<H>) check(h = span_of(*request.hessian), "hessian");
-  if (g.overlaps(h)) fail(std::string(name) + ": gradient and hessian share memory; pass two outputs");
+  if (g.overlaps(h))
+    fail(std::string(name) + ": gradient and hessian share memory; pass two outputs");
 }
 
 /// Whether a loss's rule for pred (Pred) or target takes SIMD lanes: given a
@@ -92,11 +93,11 @@ constexpr bool rule_on_packets() {
   if constexpr (!has_packet<S>) {
     return false;
   } else if constexpr (Pred) {
-    return std::is_same_v<decltype(std::declval<const Loss&>().pred_ok(std::declval<const Vec<S>&>())),
-                          Mask<S>>;
+    return std::is_same_v<
+        decltype(std::declval<const Loss&>().pred_ok(std::declval<const Vec<S>&>())), Mask<S>>;
   } else {
-    return std::is_same_v<decltype(std::declval<const Loss&>().target_ok(std::declval<const Vec<S>&>())),
-                          Mask<S>>;
+    return std::is_same_v<
+        decltype(std::declval<const Loss&>().target_ok(std::declval<const Vec<S>&>())), Mask<S>>;
   }
 }
 
@@ -189,11 +190,15 @@ template <int Order, class Loss, class X>
 Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
   if constexpr (has_transcendentals<Loss, X>::value) {
     const auto inputs = loss.transcendentals(p, t);
-    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter, inputs);
-    else return loss.template evaluate<Order>(p, t, inputs);
+    if constexpr (Loss::per_column)
+      return loss.template evaluate<Order>(p, t, parameter, inputs);
+    else
+      return loss.template evaluate<Order>(p, t, inputs);
   } else {
-    if constexpr (Loss::per_column) return loss.template evaluate<Order>(p, t, parameter);
-    else return loss.template evaluate<Order>(p, t);
+    if constexpr (Loss::per_column)
+      return loss.template evaluate<Order>(p, t, parameter);
+    else
+      return loss.template evaluate<Order>(p, t);
   }
 }
 
@@ -232,7 +237,7 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
   constexpr Index W = V::size;
   constexpr bool checking = !std::is_same_v<Rules, NoRules>;
   const V vparameter(parameter);
-  LaneSums<S> lanes;  // a double per lane
+  LaneSums<S> lanes;              // a double per lane
   Mask<S> bad = Mask<S>::none();  // lanes that broke a value rule (checking)
   // Whole packets (nothing is tested per packet); each packet's derivatives
   // weighted by its weights (w·l, w·l′, w·l″) when there are.
@@ -353,8 +358,10 @@ constexpr bool packet_types() {
 /// An output's data as S*, if it is one contiguous run of S in that order; else nullptr.
 template <class S, class O>
 S* direct_data(const O& out, bool row_major) {
-  if constexpr (std::is_same_v<decltype(out.linear(row_major)), S*>) return out.linear(row_major);
-  else return nullptr;
+  if constexpr (std::is_same_v<decltype(out.linear(row_major)), S*>)
+    return out.linear(row_major);
+  else
+    return nullptr;
 }
 
 /// Writes the first n lanes of v to coefficients k .. k + n of an output in
@@ -496,13 +503,18 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
     }
     // The negation of the value rules, for packets (a Mask) and scalars (a bool).
     [[maybe_unused]] auto breaks = [&](const auto& pv, const auto& tv) {
-      if constexpr (check_pred && check_target) return !loss.pred_ok(pv) || !loss.target_ok(tv);
-      else if constexpr (check_pred) return !loss.pred_ok(pv);
-      else return !loss.target_ok(tv);
+      if constexpr (check_pred && check_target)
+        return !loss.pred_ok(pv) || !loss.target_ok(tv);
+      else if constexpr (check_pred)
+        return !loss.pred_ok(pv);
+      else
+        return !loss.target_ok(tv);
     };
     const auto rules = [&] {
-      if constexpr (rules_in_loop) return breaks;
-      else return NoRules{};
+      if constexpr (rules_in_loop)
+        return breaks;
+      else
+        return NoRules{};
     }();
     if (p && t && !empty && weights_ok && (uniform || !row_major)) {
       const bool by_column = !uniform || per_row_runs;  // column-major here

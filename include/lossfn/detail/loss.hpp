@@ -120,7 +120,8 @@ class LossApi {
                                       const Eigen::DenseBase<G>& gradient_out,
                                       const Eigen::DenseBase<H>& hessian_out) const {
     return result<P>(call<2>(
-        pred, target, request().with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
+        pred, target,
+        request().with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
   }
   template <class P, class T, class W, class G, class H>
   scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
@@ -128,7 +129,8 @@ class LossApi {
                                       const Eigen::DenseBase<G>& gradient_out,
                                       const Eigen::DenseBase<H>& hessian_out) const {
     return result<P>(call<2>(
-        pred, target, request(w).with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
+        pred, target,
+        request(w).with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
   }
 
   // ---- shards -------------------------------------------------------------
@@ -158,8 +160,8 @@ class LossApi {
   Partial<double> run(const P& pred, const T& target, W w, G g, H h, U u) const {
     static const None none{};
     const auto* weights = pointer_or(w, &none);
-    Request<std::remove_const_t<std::remove_pointer_t<decltype(weights)>>, target_t<G>,
-            target_t<H>, target_t<U>>
+    Request<std::remove_const_t<std::remove_pointer_t<decltype(weights)>>, target_t<G>, target_t<H>,
+            target_t<U>>
         request{weights, mutable_pointer(g), mutable_pointer(h), mutable_pointer(u)};
     return self().template compute<Order>(pred, target, request);
   }
@@ -169,13 +171,17 @@ class LossApi {
                                       std::remove_const_t<std::remove_pointer_t<X>>>;
   template <class X>
   static target_t<X>* mutable_pointer(X x) {
-    if constexpr (std::is_same_v<X, std::nullptr_t>) return nullptr;
-    else return const_cast<target_t<X>*>(x);
+    if constexpr (std::is_same_v<X, std::nullptr_t>)
+      return nullptr;
+    else
+      return const_cast<target_t<X>*>(x);
   }
   template <class X>
   static auto pointer_or(X x, const None* none) {
-    if constexpr (std::is_same_v<X, std::nullptr_t>) return none;
-    else return x;
+    if constexpr (std::is_same_v<X, std::nullptr_t>)
+      return none;
+    else
+      return x;
   }
 
   /// The value in pred's scalar type (through the compute type: a 16-bit pred's float).

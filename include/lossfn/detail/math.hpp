@@ -24,8 +24,10 @@ inline S select(bool c, const S& a, const S& b) {
 /// An option (a double) as a V: a scalar, or the same number in every SIMD lane.
 template <class V>
 inline V constant(double x) {
-  if constexpr (std::is_arithmetic_v<V>) return static_cast<V>(x);
-  else return V(static_cast<typename V::Scalar>(x));
+  if constexpr (std::is_arithmetic_v<V>)
+    return static_cast<V>(x);
+  else
+    return V(static_cast<typename V::Scalar>(x));
 }
 
 /// max/min that propagate a NaN in `a` (std::fmax would drop it).

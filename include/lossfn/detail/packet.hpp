@@ -30,9 +30,9 @@ namespace pk = Eigen::internal;
 
 /// Whether S has a packet of more than one lane in this build.
 template <class S>
-constexpr bool has_packet =
-    (std::is_same_v<S, float> || std::is_same_v<S, double>)&&pk::packet_traits<S>::Vectorizable &&
-    (pk::packet_traits<S>::size > 1);
+constexpr bool has_packet = (std::is_same_v<S, float> ||
+                             std::is_same_v<S, double>)&&pk::packet_traits<S>::Vectorizable
+                            && (pk::packet_traits<S>::size > 1);
 
 template <class S>
 struct Mask;
@@ -50,9 +50,10 @@ struct MaskOps {
   static Bits conjunction(const Bits& a, const Bits& b) { return pk::pand(a, b); }
   static Bits disjunction(const Bits& a, const Bits& b) { return pk::por(a, b); }
   static Bits negation(const Bits& a) { return pk::pandnot(pk::ptrue(a), a); }
-  static Packet select(const Bits& m, const Packet& a, const Packet& b) { return pk::pselect(m, a, b); }
+  static Packet select(const Bits& m, const Packet& a, const Packet& b) {
+    return pk::pselect(m, a, b);
+  }
 };
-
 
 /// One packet of S, with value semantics and the operators of S.
 template <class S>
@@ -82,10 +83,16 @@ struct Vec {
 
   // IEEE comparisons, lane by lane: false wherever a lane is NaN, except !=.
   friend Mask<S> operator<(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::lt(a.p, b.p)}; }
-  friend Mask<S> operator<=(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::le(a.p, b.p)}; }
+  friend Mask<S> operator<=(const Vec& a, const Vec& b) {
+    return Mask<S>{MaskOps<S>::le(a.p, b.p)};
+  }
   friend Mask<S> operator>(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::lt(b.p, a.p)}; }
-  friend Mask<S> operator>=(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::le(b.p, a.p)}; }
-  friend Mask<S> operator==(const Vec& a, const Vec& b) { return Mask<S>{MaskOps<S>::eq(a.p, b.p)}; }
+  friend Mask<S> operator>=(const Vec& a, const Vec& b) {
+    return Mask<S>{MaskOps<S>::le(b.p, a.p)};
+  }
+  friend Mask<S> operator==(const Vec& a, const Vec& b) {
+    return Mask<S>{MaskOps<S>::eq(a.p, b.p)};
+  }
   friend Mask<S> operator!=(const Vec& a, const Vec& b) { return !(a == b); }
 };
 
@@ -188,11 +195,21 @@ struct Wide {
     for (int k = 0; k < K; ++k) v[k].store(to + k * Vec<S>::size);
   }
 
-  friend Wide operator+(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] + b.v[k]; }); }
-  friend Wide operator-(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] - b.v[k]; }); }
-  friend Wide operator*(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] * b.v[k]; }); }
-  friend Wide operator/(const Wide& a, const Wide& b) { return each([&](int k) { return a.v[k] / b.v[k]; }); }
-  friend Wide operator-(const Wide& a) { return each([&](int k) { return -a.v[k]; }); }
+  friend Wide operator+(const Wide& a, const Wide& b) {
+    return each([&](int k) { return a.v[k] + b.v[k]; });
+  }
+  friend Wide operator-(const Wide& a, const Wide& b) {
+    return each([&](int k) { return a.v[k] - b.v[k]; });
+  }
+  friend Wide operator*(const Wide& a, const Wide& b) {
+    return each([&](int k) { return a.v[k] * b.v[k]; });
+  }
+  friend Wide operator/(const Wide& a, const Wide& b) {
+    return each([&](int k) { return a.v[k] / b.v[k]; });
+  }
+  friend Wide operator-(const Wide& a) {
+    return each([&](int k) { return -a.v[k]; });
+  }
   Wide& operator+=(const Wide& b) { return *this = *this + b; }
   Wide& operator-=(const Wide& b) { return *this = *this - b; }
   Wide& operator*=(const Wide& b) { return *this = *this * b; }
@@ -203,12 +220,24 @@ struct Wide {
     for (int k = 0; k < K; ++k) r.m[k] = f(k);
     return r;
   }
-  friend WideMask<S, K> operator<(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] < b.v[k]; }); }
-  friend WideMask<S, K> operator<=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] <= b.v[k]; }); }
-  friend WideMask<S, K> operator>(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] > b.v[k]; }); }
-  friend WideMask<S, K> operator>=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] >= b.v[k]; }); }
-  friend WideMask<S, K> operator==(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] == b.v[k]; }); }
-  friend WideMask<S, K> operator!=(const Wide& a, const Wide& b) { return compare([&](int k) { return a.v[k] != b.v[k]; }); }
+  friend WideMask<S, K> operator<(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] < b.v[k]; });
+  }
+  friend WideMask<S, K> operator<=(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] <= b.v[k]; });
+  }
+  friend WideMask<S, K> operator>(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] > b.v[k]; });
+  }
+  friend WideMask<S, K> operator>=(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] >= b.v[k]; });
+  }
+  friend WideMask<S, K> operator==(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] == b.v[k]; });
+  }
+  friend WideMask<S, K> operator!=(const Wide& a, const Wide& b) {
+    return compare([&](int k) { return a.v[k] != b.v[k]; });
+  }
 };
 
 template <class S, int K>
@@ -220,9 +249,15 @@ struct WideMask {
     for (int k = 0; k < K; ++k) r.m[k] = f(k);
     return r;
   }
-  friend WideMask operator&&(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] && b.m[k]; }); }
-  friend WideMask operator||(const WideMask& a, const WideMask& b) { return each([&](int k) { return a.m[k] || b.m[k]; }); }
-  friend WideMask operator!(const WideMask& a) { return each([&](int k) { return !a.m[k]; }); }
+  friend WideMask operator&&(const WideMask& a, const WideMask& b) {
+    return each([&](int k) { return a.m[k] && b.m[k]; });
+  }
+  friend WideMask operator||(const WideMask& a, const WideMask& b) {
+    return each([&](int k) { return a.m[k] || b.m[k]; });
+  }
+  friend WideMask operator!(const WideMask& a) {
+    return each([&](int k) { return !a.m[k]; });
+  }
   bool any() const {
     bool r = false;
     for (int k = 0; k < K; ++k) r = r || m[k].any();

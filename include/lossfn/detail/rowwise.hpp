@@ -27,8 +27,15 @@ class RowView {
 
   RowView(const PIn& pred, const TIn& target, Index i, Index label, S scale, Output<G> g,
           Output<H> h, const S* data, S* gradient_data)
-      : pred_(pred), target_(target), i_(i), label_(label), scale_(scale), g_(g), h_(h),
-        data_(data), gradient_data_(gradient_data) {}
+      : pred_(pred),
+        target_(target),
+        i_(i),
+        label_(label),
+        scale_(scale),
+        g_(g),
+        h_(h),
+        data_(data),
+        gradient_data_(gradient_data) {}
 
   Index cols() const { return pred_.cols(); }
   /// The row's index in pred (for error messages).
@@ -44,8 +51,10 @@ class RowView {
   S target(Index c) const { return static_cast<S>(target_(i_, c)); }
   /// Writes d term / d x_c (scaled by the driver for weights and reduction).
   void gradient(Index c, S v) const {
-    if (gradient_data_) gradient_data_[c] = scale_ * v;
-    else g_.set(i_, c, scale_ * v);
+    if (gradient_data_)
+      gradient_data_[c] = scale_ * v;
+    else
+      g_.set(i_, c, scale_ * v);
   }
   /// The gradient row as one contiguous writable run of C values, or nullptr:
   /// a loss may write it directly (for SIMD), multiplied by scale() itself.
@@ -118,7 +127,8 @@ struct LaneView {
     } else {
       const V labels = y(), zero(0);
       auto at = [&](Index c) { return select(labels == V(static_cast<S>(c)), x(c), zero); };
-      V p0 = zero, p1 = zero, p2 = zero, p3 = zero;  // (named: an array indexed by c & 3 stayed in memory)
+      V p0 = zero, p1 = zero, p2 = zero,
+        p3 = zero;  // (named: an array indexed by c & 3 stayed in memory)
       Index c = 0;
       for (; c + 4 <= cols; c += 4) {
         p0 = bit_or(p0, at(c));
@@ -236,7 +246,7 @@ void copy_rows_out(const S* tile, Index first, Index n, Index cols, const Output
 /// as many as its running values per lane fit in registers.
 constexpr int panel_packets = 8;
 template <class S>
-constexpr Index panel_rows = panel_packets * Vec<S>::size;
+constexpr Index panel_rows = panel_packets* Vec<S>::size;
 /// The rows of a reduction block of rows of more than 64 classes: whole panels.
 constexpr Index wide_block_rows = 128;
 static_assert(wide_block_rows % panel_rows<float> == 0 && wide_block_rows % panel_rows<double> == 0,
@@ -439,8 +449,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   if constexpr (wanted<G>)
     if constexpr (std::is_same_v<typename G::Scalar, S>) gradient_data = gradient.linear(true);
   constexpr Index tile_capacity = 16384 / static_cast<Index>(sizeof(S));
-  const bool tile_pred = Loss::reads_row_runs && has_packet<S> && !row_data && cols > 1 &&
-                         cols <= tile_capacity;
+  const bool tile_pred =
+      Loss::reads_row_runs && has_packet<S> && !row_data && cols > 1 && cols <= tile_capacity;
   // (Also when only the Hessian is asked for: the loss then takes the same
   // path, so its Hessian has the same bits either way; the tile is dropped.)
   const bool tile_gradient = Order >= 1 && Loss::reads_row_runs && has_packet<S> &&
@@ -462,8 +472,10 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
     if (skip || empty) {
       // Ignored rows contribute nothing; a mean over nothing has zero gradient.
       for (Index c = 0; c < cols; ++c) {
-        if (g) g[c] = S(0);
-        else gradient.set(i, c, S(0));
+        if (g)
+          g[c] = S(0);
+        else
+          gradient.set(i, c, S(0));
         hessian.set(i, c, S(0));
       }
       if (skip) {
@@ -501,8 +513,13 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       if (tile_pred) copy_rows_in(pred, t, n, cols, x_tile);
       for (Index i = t; i < t + n; ++i) {
         const Index k = (i - t) * cols;
-        s.add(i, visit(i, tile_pred ? x_tile + k : row_data ? row_data + i * cols : nullptr,
-                       tile_gradient ? g_tile + k : gradient_data ? gradient_data + i * cols : nullptr));
+        s.add(i, visit(i,
+                       tile_pred  ? x_tile + k
+                       : row_data ? row_data + i * cols
+                                  : nullptr,
+                       tile_gradient   ? g_tile + k
+                       : gradient_data ? gradient_data + i * cols
+                                       : nullptr));
       }
       if (tile_gradient) copy_rows_out(g_tile, t, n, cols, gradient);
     }
@@ -545,8 +562,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   bool use_lanes = false, use_panels = false;
   if constexpr (has_packet<S> && lanes_loss<Loss> && indices) {
     // (Class indices are compared as S on the lanes: exact below 2^24 in float.)
-    const bool lanes_ok = cols > 0 && cols < (Index(1) << std::numeric_limits<SP>::digits) &&
-                          loss.lanes_apply();
+    const bool lanes_ok =
+        cols > 0 && cols < (Index(1) << std::numeric_limits<SP>::digits) && loss.lanes_apply();
     use_lanes = lanes_ok && cols <= lane_max_cols && (!Loss::lanes_in_place_only || x_col);
     use_panels = lanes_ok && cols > lane_max_cols && rows >= PV::width && x_col &&
                  (Order < 1 || g_col) && (Order < 2 || h_col);
@@ -576,7 +593,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
           rows_to_columns(row_data + t * cols, cols, x_tile);
         else
           for (Index c = 0; c < cols; ++c)
-            for (Index k = 0; k < LW; ++k) x_tile[c * LW + k] = k < n ? static_cast<S>(pred(t + k, c)) : S(0);
+            for (Index k = 0; k < LW; ++k)
+              x_tile[c * LW + k] = k < n ? static_cast<S>(pred(t + k, c)) : S(0);
         l.x_data = x_tile;
         l.x_stride = LW;
       }
@@ -599,9 +617,11 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       alignas(64) S w[width];
       l.all_active = n == width && !loss.has_ignore_index();
       if (l.all_active) {  // (loops without branches: SIMD conversions)
-        for (Index k = 0; k < width; ++k) l.label[k] = static_cast<S>(label_value(target(t + k, 0)));
+        for (Index k = 0; k < width; ++k)
+          l.label[k] = static_cast<S>(label_value(target(t + k, 0)));
         for (Index k = 0; k < width; ++k) w[k] = weights.template operator()<S>(t + k, 0);
-        for (Index k = 0; k < width; ++k) l.scale[k] = empty ? S(0) : S(static_cast<S>(scale) * w[k]);
+        for (Index k = 0; k < width; ++k)
+          l.scale[k] = empty ? S(0) : S(static_cast<S>(scale) * w[k]);
         for (Index k = 0; k < width; ++k) l.active[k] = true;
       } else {
         for (Index k = 0; k < width; ++k) {
@@ -678,7 +698,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   const Index rows_per_block =
       cols > lane_max_cols
           ? wide_block_rows
-          : std::max<Index>(1, (block_size / std::max<Index>(cols, 1) + wide_block_rows / 2) / wide_block_rows) *
+          : std::max<Index>(1, (block_size / std::max<Index>(cols, 1) + wide_block_rows / 2) /
+                                   wide_block_rows) *
                 wide_block_rows;
   const Index blocks = (rows + rows_per_block - 1) / rows_per_block;
   const double sum = sum_blocks(blocks, rows * cols, [&](Index b) {
@@ -692,7 +713,8 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       for (; t + LW <= last; t += LW) lanes_group(TypeTag<LV>{}, t, LW, s);
       rows_range(t, last, s);
     } else if (use_lanes) {
-      for (Index t = first; t < last; t += LW) lanes_group(TypeTag<LV>{}, t, std::min(LW, last - t), s);
+      for (Index t = first; t < last; t += LW)
+        lanes_group(TypeTag<LV>{}, t, std::min(LW, last - t), s);
     } else {
       rows_range(first, last, s);
     }

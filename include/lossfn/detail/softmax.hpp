@@ -1,9 +1,9 @@
 // lossfn — log-softmax of one row, shared by the softmax losses.
 #pragma once
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <Eigen/Core>
 #include <limits>
 
 #include "math.hpp"
@@ -301,7 +301,8 @@ LogSumExp<typename Row::Scalar> log_sum_exp(const Row& row) {
   using S = typename Row::Scalar;
   if constexpr (has_packet<S>) {
     LogSumExp<S> fast;
-    if (row.data() && row.cols() >= Vec<S>::size && log_sum_exp_packets(row.data(), row.cols(), fast))
+    if (row.data() && row.cols() >= Vec<S>::size &&
+        log_sum_exp_packets(row.data(), row.cols(), fast))
       return fast;
   }
   using std::exp;

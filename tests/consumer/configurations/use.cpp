@@ -79,4 +79,6 @@ int check() {
 
 }  // namespace
 
-int main() { return check<float>() + check<double>(); }
+int main() {
+  return check<float>() + check<double>();
+}
