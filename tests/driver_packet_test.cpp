@@ -1,5 +1,5 @@
 // The SIMD primitives of detail/packet.hpp, packet_x86.hpp and vector_math.hpp against their scalar
-// versions over wide ranges (issue 3, item 1), and every vectorized loss's SIMD path against its
+// versions over wide ranges, and every vectorized loss's SIMD path against its
 // scalar path (the reference) on the same numbers.
 #include <lossfn/lossfn.hpp>
 

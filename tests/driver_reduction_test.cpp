@@ -1,4 +1,4 @@
-// The driver's reduction (issue 3, items 4 and 6): float values over 16M
+// The driver's reduction: float values over 16M
 // terms within 1e-7 of a long-double reference, the same bits on every run
 // and on every path, and no heap allocation on value_and_gradient(pred,
 // target, out) with a pre-sized out.

@@ -1,5 +1,5 @@
-// The row-wise driver's layouts and the softmax losses' fast path (issue 3,
-// item 3): a column-major, strided, transposed or 16-bit pred is copied into
+// The row-wise driver's layouts and the softmax losses' fast path:
+// a column-major, strided, transposed or 16-bit pred is copied into
 // row-major tiles, so every layout gives the same bits as row-major; and the
 // fused gradient of SoftmaxCrossEntropy and SoftmaxFocalLoss (one exp per
 // logit, written in the gradient row) agrees with a long-double reference,
@@ -438,8 +438,7 @@ TEMPLATE_TEST_CASE(
   // a column-major pred and gradient read and written in place (the
   // exponentials between the passes in a tile: never in the caller's
   // columns); a row-major one through the lanes' tiles: the same
-  // arithmetic. (Through 2026-12-05 such strides went through staging
-  // tiles; this is the test that covered them.) Rows with NaN, +inf and
+  // arithmetic. Rows with NaN, +inf and
   // −inf logits (their group of lanes declines and goes row by row, in
   // place), ignored rows and sample weights, across blocks.
   const Index n = 2048, C = 10;

@@ -1,4 +1,4 @@
-// Threads (issue 3, item 5): built with OpenMP as its own executable
+// Threads: built with OpenMP as its own executable
 // (lossfn_threads_tests). Value, gradient and unreduced terms are bitwise
 // identical on 1, 2 and 3 threads, on the SIMD path and the scalar path, for
 // element-wise and row-wise losses, in both storage orders.

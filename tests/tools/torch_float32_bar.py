@@ -4,7 +4,7 @@
 Run:  /usr/bin/python3 tests/tools/torch_float32_bar.py > tests/data/torch_float32_errors.txt
       /usr/bin/python3 tests/tools/torch_float32_bar.py --check   (float64: every error ~1e-15)
 
-For every case of tests/data/cases.txt (SPEC section 3) whose inputs are
+For every case of tests/data/cases.txt whose inputs are
 floats, recomputes the value and the gradient in float32 with the same torch
 calls that made the float64 reference (tests/data/README.md, "How the numbers
 were made"), and prints how far they are from the float64 reference:
