@@ -24,6 +24,8 @@ tour=(
   "imbalanced_classification|cross-entropy vs class-weighted vs focal loss at 1:50"
   "svm_vs_logistic|hinge and squared hinge (linear SVM) vs logistic regression"
   "model_selection|choosing between trained models by several held-out losses"
+  "ctc_sequence|CTC: a frame classifier learns to read symbol sequences of varying duration"
+  "xgboost_objectives|lossfn objectives inside XGBoost, beside its built-in ones (with libxgboost-dev)"
 )
 for entry in "${tour[@]}"; do
   example="${entry%%|*}"
