@@ -100,8 +100,8 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
         [&](Index i) { return weights.template operator()<double>(i, 0); },
         [&](Index i) { return static_cast<double>(target(i, 1)) == 1; });
     const auto [shift, linear] = detail::linear_range(order);
-    const std::vector<double> scaled =
-        linear ? detail::scaled_risks(order, shift) : std::vector<double>();
+    const detail::ScaledRisks scaled =
+        linear ? detail::scaled_risks(order, shift) : detail::ScaledRisks();
     const detail::RiskSums sums =
         linear ? detail::risk_sums_linear(order, scaled, shift, detail::wanted<U>)
                : detail::risk_sums(order, detail::wanted<U>);

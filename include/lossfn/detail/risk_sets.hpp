@@ -229,14 +229,19 @@ std::pair<double, bool> linear_range(const SurvivalOrder<Time>& o) {
   return {std::isfinite(max) ? max : 0.0, linear};
 }
 
+/// w·e^{x − M} at every position, in storage aligned for Eigen's widest
+/// packet, so that Eigen's vectorized exp never peels a scalar prologue:
+/// each position's bits depend on n alone, never on where the buffer lies.
+using ScaledRisks = std::vector<double, Eigen::aligned_allocator<double>>;
+
 /// w·e^{x − M} for every position, vectorized.
 template <class Time>
-std::vector<double> scaled_risks(const SurvivalOrder<Time>& o, double shift) {
+ScaledRisks scaled_risks(const SurvivalOrder<Time>& o, double shift) {
   const Index n = o.size();
-  std::vector<double> e(static_cast<size_t>(n));
+  ScaledRisks e(static_cast<size_t>(n));
   using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
   const Eigen::Map<const Array> x(o.score.data(), n), w(o.weight.data(), n);
-  Eigen::Map<Array>(e.data(), n) = w * (x - shift).exp();
+  Eigen::Map<Array, Eigen::AlignedMax>(e.data(), n) = w * (x - shift).exp();
   return e;
 }
 
@@ -245,7 +250,7 @@ std::vector<double> scaled_risks(const SurvivalOrder<Time>& o, double shift) {
 /// log R_i − x_i = (x_top − x_i) + log w_top + log1p(rest/top) keeps its
 /// digits where one subject dominates, as RunningLogSumExp does.
 template <class Time>
-RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double>& e, double shift,
+RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const ScaledRisks& e, double shift,
                           bool keep_terms) {
   const Index n = o.size();
   RiskSums r;
@@ -305,8 +310,8 @@ RiskSums risk_sums_linear(const SurvivalOrder<Time>& o, const std::vector<double
 /// h_k = e_k·A_other − e_k²·B_other + Σ w_i·q_i·(1 − q_i), every part
 /// without cancellation (p ≤ ½ in the other events).
 template <class Time, class Put>
-void risk_derivatives_linear(const SurvivalOrder<Time>& o, const std::vector<double>& e,
-                             const RiskSums& r, const Put& put) {
+void risk_derivatives_linear(const SurvivalOrder<Time>& o, const ScaledRisks& e, const RiskSums& r,
+                             const Put& put) {
   const Index n = o.size();
   double a_other = 0, b_other = 0;                               // events of other largest terms
   double a_run = 0, b_run = 0, w_run = 0, q_run = 0, h_run = 0;  // the latest run
