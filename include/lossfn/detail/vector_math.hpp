@@ -8,7 +8,9 @@
 //           with EIGEN_FAST_MATH.
 //   double: pexp, plog (SSE2, AVX, AVX-512); no plog1p, pexpm1, ptanh: the
 //           generic versions call std:: on a packet and do not compile.
-// So log1p is written here once, for both, from plog (Kahan's trick).
+// So log1p is written here once, for both, from plog (Kahan's trick). With
+// AVX-512, exp is lossfn's own table-based kernel (exp_table, packet_x86.hpp):
+// fewer FMA-pipe operations than pexp, and exact limits.
 #pragma once
 
 #include "packet.hpp"
@@ -23,20 +25,24 @@ inline Vec<S> sqrt(const Vec<S>& x) {
   return Vec<S>(pk::psqrt(x.p));
 }
 
-/// exp(x) for x ≤ 0 (or NaN) — a logit less its row's maximum, −|x|: from
-/// Eigen's pexp (Cephes: range reduction x = m·ln2 + r, a degree-5
-/// polynomial in r for float, a Padé approximant for double): ≤ 2 ulp with
-/// SSE2, ≤ 4 ulp in float with AVX-512 and FMA (driver_packet_test, against
-/// std::exp over [−87, 0] in float and [−707, 0] in double). pexp's results
-/// below the smallest normal number are wrong: SSE2 and AVX return the
-/// clamp's 2.9e-39 for any x < −88.38, AVX-512 flushes them to 0 from x ≈
-/// −87.4 on (its scaling by 2^m does not make subnormals). Where a lane is
-/// below −87 (float) / −708 (double), exp(x) = exp(x/2)² there: x/2 is
-/// exact, exp(x/2) is normal, and the square rounds to the subnormal (or to
-/// 0 below the smallest one) — within a few ulp of std::exp's. It costs a
-/// second pexp only for packets that hold such a lane. NaN propagates.
+/// exp(x) for x ≤ 0 (or NaN) — a logit less its row's maximum, −|x|.
+/// With AVX-512, exp_table (packet_x86.hpp): ≤ 1.07 ulp (float) and 0.56
+/// (double) where the result is normal, ≤ 1.07 units of the smallest subnormal
+/// where it is subnormal, 0 at −inf.
+/// Elsewhere Eigen's pexp (Cephes: x = m·ln2 + r, a degree-5 polynomial in r
+/// for float, a Padé approximant for double): ≤ 2 ulp with SSE2, ≤ 4 with
+/// AVX2 and FMA (driver_packet_test). pexp's results below the smallest
+/// normal number are wrong (SSE2 and AVX return the clamp's 2.9e-39 for any
+/// x < −88.38), so where a lane is below −87 (float) / −708 (double),
+/// exp(x) = exp(x/2)² there: x/2 is exact, exp(x/2) is normal, and the
+/// square rounds to the subnormal (or to 0) — within a few units of the
+/// smallest subnormal. It costs a second pexp only for packets that hold
+/// such a lane. NaN propagates.
 template <class S>
 inline Vec<S> exp_nonpositive(const Vec<S>& x) {
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (has_exp_table<S>) return Vec<S>(exp_table<true>(x.p));
+#endif
   constexpr bool single = std::is_same_v<S, float>;
   const Mask<S> tiny = x < Vec<S>(single ? -87.0 : -708.0);
   Vec<S> e(pk::pexp(x.p));
@@ -47,13 +53,16 @@ inline Vec<S> exp_nonpositive(const Vec<S>& x) {
   return e;
 }
 
-/// exp for any x: exp_nonpositive, whose accuracy holds up to 88 (float) /
-/// 709 (double), and +inf above log(max) — pexp clamps its argument to
-/// ±88.38 / ±709.78 and would return a finite number there. The select is
-/// what exp_nonpositive saves (two vector instructions of about 35 per
-/// softmax logit).
+/// exp for any x: exp_nonpositive's bounds up to log(max), and +inf above
+/// (exp_table clamps x to a point beyond, where scalef overflows; pexp clamps
+/// its argument to ±88.38 / ±709.78 and would return a finite number there,
+/// hence the select). exp_nonpositive saves the clamp or the select (two
+/// vector instructions of about 35 per softmax logit).
 template <class S>
 inline Vec<S> exp(const Vec<S>& x) {
+#if defined(EIGEN_VECTORIZE_AVX512)
+  if constexpr (has_exp_table<S>) return Vec<S>(exp_table<false>(x.p));
+#endif
   constexpr bool single = std::is_same_v<S, float>;
   const Vec<S> hi(single ? 88.7228394 : 709.782712893384);
   return select(x > hi, Vec<S>(std::numeric_limits<S>::infinity()), exp_nonpositive(x));
@@ -88,19 +97,38 @@ inline Vec<S> log1p(const Vec<S>& x) {
 }
 
 /// log1p(e) for e ∈ [0, 1] (softplus's tail log(1 + exp(−|x|))), without a
-/// log: with u = e/(2 + e) ∈ [0, 1/3], log1p(e) = 2·atanh(u) = 2u·Σ u^2k/(2k+1),
-/// summed to u^13 in float, u^31 in double, where the next term is below
-/// half an ulp (u² ≤ 1/9). Within 2 ulp of std::log1p (driver_packet_test);
-/// log1p_unit(0) = 0 exactly, NaN propagates. About 4× cheaper than log1p.
+/// log or a division.
+/// float: e + e²·R(e), R(e) = (log1p(e) − e)/e² ∈ [−1/2, −0.31] fitted by a
+/// degree-7 polynomial (Lawson's minimax over [0, 1] of the error it makes
+/// in log1p(e); coefficients rounded to float): ≤ 1.5 ulp of log1p, checked
+/// on every float in [1e-4, 1] (driver_packet_test).
+/// double: with u = e/(2 + e) ∈ [0, 1/3], log1p(e) = 2·atanh(u) =
+/// 2u·Σ u^2k/(2k+1) summed to u^31, where the next term is below half an
+/// ulp (u² ≤ 1/9) (a fit in e would need about 20 terms): ≤ 2 ulp.
+/// log1p_unit(0) = 0 exactly, NaN propagates.
 template <class S>
 inline Vec<S> log1p_unit(const Vec<S>& e) {
   using V = Vec<S>;
-  const V u = e / (V(2) + e), u2 = u * u;
-  constexpr int terms = std::is_same_v<S, float> ? 6 : 15;  // the series' terms after u
-  V sum(1.0 / (2 * terms + 1));
-  for (int k = terms - 1; k >= 1; --k) sum = Vec<S>(pk::pmadd(sum.p, u2.p, V(1.0 / (2 * k + 1)).p));
-  const V two_u = u + u;
-  return two_u + two_u * (u2 * sum);
+  if constexpr (std::is_same_v<S, float>) {
+    constexpr float c[] = {0.005364815f, -0.03006582f, 0.07920469f, -0.13753827f,
+                           0.19153672f,  -0.2485717f,  0.33321324f, -0.49999648f};
+    V r(c[0]);
+    for (int k = 1; k < 8; ++k) r = V(pk::pmadd(r.p, e.p, V(c[k]).p));
+    return V(pk::pmadd((e * e).p, r.p, e.p));
+  } else {
+    // In w = 2u = 2e/(2 + e) (e + e is exact; 2u would round e = 4.9e-324 to 0):
+    // w·Σ (w²/4)^k/(2k+1).
+    const V w = (e + e) / (V(2) + e), w2 = w * w;
+    constexpr int terms = 15;   // the series' terms after w
+    const auto c = [](int k) {  // 1/((2k + 1)·4^k), exact powers of 4
+      double d = 2 * k + 1;
+      for (int i = 0; i < k; ++i) d *= 4;
+      return 1.0 / d;
+    };
+    V sum(c(terms));
+    for (int k = terms - 1; k >= 1; --k) sum = V(pk::pmadd(sum.p, w2.p, V(c(k)).p));
+    return w + w * (w2 * sum);
+  }
 }
 
 /// sinh: for |x| < 1 its Taylor series x·Σ x^2k/(2k+1)! to x^13 (float) or
