@@ -30,6 +30,49 @@ Weights<W> weights(const Eigen::DenseBase<W>& w) {
   return Weights<W>{w.derived()};
 }
 
+/// A caller's storage for a result, tagged as weights are:
+/// `loss.value_and_gradient(pred, target, lossfn::out(g))`. `out` takes a
+/// non-const lvalue (a Matrix, an Array, a named Map, Block or Ref) or a
+/// temporary view (`m.block(...)`, `Eigen::Map<...>(buffer, ...)`, the
+/// transpose of a writable m); the object holds a reference to it: use it
+/// within the call's full expression.
+template <class G>
+struct Out {
+  G& values;
+};
+
+namespace detail {
+template <class G>
+constexpr bool writable_expression = (int(Eigen::internal::traits<G>::Flags) & Eigen::LvalueBit) !=
+                                     0;
+template <class G>
+constexpr bool plain_object = std::is_base_of_v<Eigen::PlainObjectBase<G>, G>;
+}  // namespace detail
+
+template <class G>
+Out<G> out(Eigen::DenseBase<G>& g) {
+  static_assert(detail::writable_expression<G>,
+                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
+                "Map, Block or Ref), not const and not an expression such as g * 2");
+  return Out<G>{g.derived()};
+}
+template <class G>
+Out<G> out(Eigen::DenseBase<G>&& g) {
+  static_assert(!detail::plain_object<G>,
+                "lossfn::out: an output must outlive the call; a temporary Matrix or Array "
+                "would be written and thrown away (name it, or pass a view of your storage)");
+  static_assert(detail::writable_expression<G>,
+                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
+                "Map, Block or Ref), not const and not an expression such as g * 2");
+  return Out<G>{g.derived()};
+}
+template <class G>
+void out(const Eigen::DenseBase<G>&) {
+  static_assert(sizeof(G) == 0,
+                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
+                "Map, Block or Ref), not const and not an expression such as g * 2");
+}
+
 /// The two numbers a reduction needs, for losses computed shard by shard:
 /// `sum` (Σ w·l) and `weight` (the mean's denominator, Σ w·c). Partials of
 /// the same loss add; value() is what `value` gives on the concatenated batch.
