@@ -31,8 +31,15 @@ if(CHECK STREQUAL "warnings")
   endforeach()
   file(READ "${_here}/use.cpp" _use)
   file(WRITE "${WORK_DIR}/all_headers.cpp" "${_tu}${_use}")
-  run_step("${CXX}" ${_common} -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror
-           -c "${WORK_DIR}/all_headers.cpp" -o "${WORK_DIR}/all_headers.o")
+  # C++17 compiles to code, so the optimiser's warnings (-Wmaybe-uninitialized,
+  # -Warray-bounds) are seen too; C++20 changes only what the front end
+  # checks, so its configurations stop after it, at a tenth of the time.
+  if(STD STREQUAL "17")
+    set(_stage -c "${WORK_DIR}/all_headers.cpp" -o "${WORK_DIR}/all_headers.o")
+  else()
+    set(_stage -fsyntax-only "${WORK_DIR}/all_headers.cpp")
+  endif()
+  run_step("${CXX}" ${_common} -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror ${_stage})
 elseif(CHECK STREQUAL "no_exceptions")
   run_step("${CXX}" ${_common} -fno-exceptions "${_here}/no_exceptions.cpp" -o "${WORK_DIR}/app")
   execute_process(COMMAND "${WORK_DIR}/app" RESULT_VARIABLE rc OUTPUT_VARIABLE out
