@@ -11,7 +11,10 @@
 // recursion backwards. P = α_{T−1}(B_S) + α_{T−1}(A_{S−1}), the loss is
 // −log P, and the gradient with respect to the logits of frame t is
 // softmax_t − γ_t, γ_t(k) the share of Σ_s α_t(s)·β′_t(s) on the states of
-// class k.
+// class k: the softmax in R, the entries of the states' classes in double,
+// the largest logit's as (1 − γ) − (1 − softmax), so that a frame sure of
+// its class keeps the digits of its small entries and its row sums to 0
+// within their rounding.
 //
 // Method. Linear space in double: each frame's α (and β′) is rescaled by a
 // power of two — exact, so the scalings add no rounding — and the emissions
@@ -57,7 +60,7 @@ T* scratch(std::size_t n) {
   if (memory.size() < n) memory.resize(n);
   return memory.data();
 }
-enum Slot { sequence_slot, row_slot, call_slot, index_slot };
+enum Slot { sequence_slot, row_slot, call_slot, index_slot, class_slot };
 
 /// One sequence of a batch: rows [row, row + frames) of the logits, labels
 /// [label, label + count) of the concatenated labels.
@@ -123,25 +126,123 @@ struct Problem {
   Index frames, count, classes, blank;
   const std::int64_t* labels;  // the sequence's labels
   double factor;               // d(returned value)/d l: the reduction's weight of this term
+  // Weight 0: the term is 0 and the rows zero, uncomputed (a positive weight
+  // whose factor underflows to 0 still has its term w·l, maybe +inf).
+  bool weightless = false;
 };
 
-/// softmax_t − γ_t, times the sequence's factor, into g: the row's
-/// exponentials exp(x − max) (taken here from x, or already in g where
-/// x is nullptr) times 1/Σ·factor, then each state's share taken from its
-/// class: the blank's `blank` (already times the factor), label i's
-/// label_share(i)·factor (an error of an ulp of the row's largest entry, as
-/// the softmax's own).
+/// Frame t's softmax: Σ = 1 + rest, `rest` the sum of exp(x_c − max) over
+/// every class but `top`, the first whose exponential is exactly 1 (the
+/// largest logit's); em[i] label i's exponential, em[S + 1] the blank's, in
+/// double.
+struct FrameSoftmax {
+  double max, rest, inv_sum;  // inv_sum = 1/(1 + rest)
+  Index top;
+  const double* em;
+};
+
+/// out[c] = exp(x[c] − max), c in [0, C): exp_nonpositive on SIMD lanes, the
+/// last partial packet through a padded one, so that each entry is the same
+/// function of its logit whatever C, the row's address or the layout (the
+/// gradient pass recomputes what the statistics pass computed, or reuses it).
+template <class R>
+void row_exps(const R* x, Index C, R max, R* out) {
+  Index c = 0;
+  if constexpr (has_packet<R>) {
+    using V = Vec<R>;
+    const V m(max);
+    for (; c + V::size <= C; c += V::size) exp_nonpositive(V(V::load(x + c) - m)).store(out + c);
+    if (c < C) {
+      R lanes[V::size];
+      std::fill(lanes, lanes + V::size, max);
+      std::copy(x + c, x + C, lanes);
+      exp_nonpositive(V(V::load(lanes) - m)).store(lanes);
+      std::copy(lanes, lanes + (C - c), out + c);
+    }
+  } else {
+    for (; c < C; ++c) out[c] = std::exp(x[c] - max);
+  }
+}
+
+/// The gradient's entries on the classes of the states, (softmax − γ)·factor
+/// in double, rounded once: on a frame sure of a class that the alignment
+/// agrees with, both are near 1, and only double keeps the digits of their
+/// difference. The top class's entry is (1 − γ) − (1 − softmax), 1 − γ summed
+/// from the other states' shares and 1 − softmax = rest/Σ: where softmax and
+/// γ round to 1 (a logit gap beyond 17 in float, 37 in double) this keeps
+/// the entry, so a row whose entries are all tiny still sums to 0 within
+/// their own rounding. γ of a label class sums its states' shares in
+/// `occupancy` (C doubles, zero before and after).
 template <class R, class Share>
-void write_frame(const Problem& p, const R* x, R max, double inv_sum, double blank,
-                 const Share& label_share, R* g) {
-  using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
-  Eigen::Map<Row> gr(g, p.classes);
-  if (x)
-    gr = (Eigen::Map<const Row>(x, p.classes) - max).exp() * static_cast<R>(inv_sum * p.factor);
-  else
-    gr *= static_cast<R>(inv_sum * p.factor);
-  g[p.blank] -= static_cast<R>(blank);
-  for (Index i = 0; i < p.count; ++i) g[p.labels[i]] -= static_cast<R>(label_share(i) * p.factor);
+void write_state_classes(const Problem& p, const FrameSoftmax& s, double blank, double labels,
+                         const Share& share, double* occupancy, R* g) {
+  const double f = p.factor;
+  bool top_is_label = false;
+  for (Index i = 0; i < p.count; ++i) {
+    occupancy[p.labels[i]] += share(i);
+    top_is_label = top_is_label || p.labels[i] == s.top;
+  }
+  g[p.blank] = static_cast<R>((s.em[p.count + 1] * s.inv_sum - blank) * f);
+  for (Index i = 0; i < p.count; ++i)
+    g[p.labels[i]] = static_cast<R>((s.em[i] * s.inv_sum - occupancy[p.labels[i]]) * f);
+  if (s.top == p.blank) {
+    g[p.blank] = static_cast<R>((labels - s.rest * s.inv_sum) * f);
+  } else if (top_is_label) {
+    double others = blank;
+    for (Index i = 0; i < p.count; ++i)
+      if (p.labels[i] != s.top) others += share(i);
+    g[s.top] = static_cast<R>((others - s.rest * s.inv_sum) * f);
+  }
+  for (Index i = 0; i < p.count; ++i) occupancy[p.labels[i]] = 0;
+}
+
+/// softmax_t − γ_t, times the sequence's factor, into g: every class's
+/// exp(x − max) (taken here from x, or already in g where x is nullptr)
+/// times factor/Σ in R (an error of an ulp of each entry), then the classes
+/// of the states as write_state_classes gives them. γ_t: `blank` the share
+/// of Σ_s α_t(s)·β′_t(s) on the blank states, `labels` on the label states
+/// (summed as such), share(i) label state i's.
+template <class R, class Share>
+void write_frame(const Problem& p, const R* x, const FrameSoftmax& s, double blank, double labels,
+                 const Share& share, double* occupancy, R* g) {
+  if (x) row_exps(x, p.classes, static_cast<R>(s.max), g);
+  Eigen::Map<Eigen::Array<R, Eigen::Dynamic, 1>>(g, p.classes) *=
+      static_cast<R>(s.inv_sum * p.factor);
+  write_state_classes<R>(p, s, blank, labels, share, occupancy, g);
+}
+
+/// Σ_{c ≠ top} e[c] in double over a row of exponentials exp(x_c − max),
+/// top the first class whose e is exactly 1 (the largest logit's; −1 in a
+/// row without one, which holds NaN, and whose sum is NaN). On SIMD lanes
+/// widened to double (LaneSums), in an order that depends on C alone: float
+/// would leave each frame's softmax summing to 1 only within C·ε of float.
+template <class R>
+double rest_of_row(const R* e, Index C, Index& top) {
+  top = -1;
+  Index c = 0;
+  double rest = 0;
+  if constexpr (has_packet<R>) {
+    using V = Vec<R>;
+    LaneSums<R> lanes;
+    for (; c + V::size <= C; c += V::size) {
+      V v = V::load(e + c);
+      if (top < 0 && (v == V(1)).any()) {  // the first packet holding a 1
+        Index k = 0;
+        while (e[c + k] != R(1)) ++k;
+        v = with_lane(v, k, R(0));
+        top = c + k;
+      }
+      lanes.add(v);
+    }
+    rest = lanes.total();
+  }
+  for (; c < C; ++c) {
+    if (top < 0 && e[c] == R(1))
+      top = c;
+    else
+      rest += static_cast<double>(e[c]);
+  }
+  return rest;
 }
 
 // ---- linear space -----------------------------------------------------------
@@ -240,28 +341,30 @@ inline double dot(Index n, const double* x, const double* y) {
   });
 }
 
-/// Frame t's softmax statistics: its largest logit, Σ_c exp(x_c − max) (the
-/// return value), and the emissions exp(x − max) of its states (laid out as
-/// above). `normal` becomes false if an emission is below R's smallest
-/// normal number (0 or fewer digits: a logit gap beyond 87 in float, 708 in
-/// double), where only log space keeps its digits.
+/// Frame t's softmax statistics: its largest logit, the exponentials
+/// e = exp(x − max), `top` and the return value rest (rest_of_row), and the
+/// emissions of its states (laid out as above). `normal` becomes false if an
+/// emission is below R's smallest normal number (0 or fewer digits: a logit
+/// gap beyond 87 in float, 708 in double), where only log space keeps its
+/// digits, or if the row has no top (it holds NaN).
 template <class R>
-double frame_statistics(const Problem& p, const R* x, R* e, R& max, double* em, bool& normal) {
+double frame_statistics(const Problem& p, const R* x, R* e, R& max, Index& top, double* em,
+                        bool& normal) {
   using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
   Eigen::Map<const Row> xr(x, p.classes);
   max = xr.maxCoeff();
-  Eigen::Map<Row> er(e, p.classes);
-  er = (xr - max).exp();
+  row_exps(x, p.classes, max, e);
   R smallest = e[p.blank];
   for (Index i = 0; i < p.count; ++i) {
     const R v = e[p.labels[i]];
     smallest = v < smallest ? v : smallest;
     em[i] = static_cast<double>(v);
   }
-  normal = normal && smallest >= std::numeric_limits<R>::min();
   em[p.count] = 0;
   em[p.count + 1] = static_cast<double>(e[p.blank]);
-  return static_cast<double>(er.sum());
+  const double rest = rest_of_row(e, p.classes, top);
+  normal = normal && smallest >= std::numeric_limits<R>::min() && top >= 0;
+  return rest;
 }
 
 /// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
@@ -276,18 +379,21 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
                      double& loss) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
-  // β′ (T·F), emissions (T·(S + 2)), per frame: max, 1/Σ and the exponent
-  // D_t of β′'s scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1).
-  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 5) + 3 * F));
+  // β′ (T·F), emissions (T·(S + 2)), per frame: max, rest, top, 1/Σ and
+  // the exponent D_t of β′'s scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1).
+  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 7) + 3 * F));
   double* emit = beta + T * F;
   double* frame_max = emit + T * (S + 2);
-  double* inv_sum = frame_max + T;
+  double* frame_rest = frame_max + T;
+  double* frame_top = frame_rest + T;
+  double* inv_sum = frame_top + T;
   double* exponent = inv_sum + T;
   double* alpha = exponent + T;
   double* next_alpha = alpha + F;
   double* skip = next_alpha + F;
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   R* e = buffer + C;
+  double* occupancy = scratch<double, class_slot>(static_cast<std::size_t>(C));
   for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
 
   double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
@@ -295,15 +401,19 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
   bool normal = true;
   for (Index t = 0; t < T; ++t) {
     R m;
+    Index top;
     // Where the gradient is written in place, its row keeps the exponentials
     // until the gradient pass scales them: one exp per logit per call.
     R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, e) : e;
-    const double sum =
-        frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, m, emit + t * (S + 2), normal);
+    const double rest = frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, m, top,
+                                            emit + t * (S + 2), normal);
+    const double sum = 1.0 + rest;
     int n;
     norm = std::frexp(norm * sum, &n);
     norm_exponent += n;
     frame_max[t] = static_cast<double>(m);
+    frame_rest[t] = rest;
+    frame_top[t] = static_cast<double>(top);
     inv_sum[t] = 1.0 / sum;
   }
   if (!normal) return false;
@@ -359,10 +469,11 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
       const double inv_z = 1.0 / z;
       const double* a = alpha;
       R* g = writer.row(row0 + t, buffer);
+      const FrameSoftmax s{frame_max[t], frame_rest[t], inv_sum[t],
+                           static_cast<Index>(frame_top[t]), em};
       write_frame<R>(
-          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), static_cast<R>(frame_max[t]),
-          inv_sum[t], z_blanks * inv_z * p.factor,
-          [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), s, z_blanks * inv_z,
+          z_labels * inv_z, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, occupancy, g);
       writer.commit(row0 + t, g);
     }
   }
@@ -386,25 +497,40 @@ template <class R, class Reader, class Writer>
 double logspace_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer) {
   constexpr double minus_inf = -std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, L = 2 * S + 1, C = p.classes;
+  // log α (T·L); per frame: log Σ_c e^x_c, max, rest, top; log β′, the next
+  // one, log(e·β′) (L each); each state's γ (L), the emissions (S + 2).
   double* la =
-      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 1) + 3 * L + S + 1));
+      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 4) + 4 * L + S + 2));
   double* lse = la + T * L;
-  double* lb = lse + T;
+  double* frame_max = lse + T;
+  double* frame_rest = frame_max + T;
+  double* frame_top = frame_rest + T;
+  double* lb = frame_top + T;
   double* next = lb + L;
   double* b = next + L;
   double* occupancy = b + L;  // per state
+  double* em = occupancy + L;
+  double* per_class = scratch<double, class_slot>(static_cast<std::size_t>(C));
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   auto klass = [&](Index s) { return s % 2 == 0 ? p.blank : static_cast<Index>(p.labels[s / 2]); };
   auto skips = [&](Index s) {
     return s % 2 == 1 && s >= 3 && p.labels[s / 2] != p.labels[s / 2 - 1];
   };
-  auto frame = [&](Index t) {  // the row, its log-sum-exp stored in lse[t]
+  auto frame = [&](Index t) {  // the row; its statistics (as FrameSoftmax's) stored
     const R* x = reader.row(row0 + t, buffer);
-    double m = minus_inf;
+    double m = minus_inf, rest = 0;
     for (Index c = 0; c < C; ++c) m = std::max(m, static_cast<double>(x[c]));
-    double sum = 0;
-    for (Index c = 0; c < C; ++c) sum += std::exp(static_cast<double>(x[c]) - m);
-    lse[t] = m + std::log(sum);
+    Index top = -1;
+    for (Index c = 0; c < C; ++c) {
+      if (top < 0 && static_cast<double>(x[c]) == m)
+        top = c;
+      else
+        rest += std::exp(static_cast<double>(x[c]) - m);
+    }
+    lse[t] = m + std::log1p(rest);
+    frame_max[t] = m;
+    frame_rest[t] = rest;
+    frame_top[t] = static_cast<double>(top);
     return x;
   };
   for (Index t = 0; t < T; ++t) {
@@ -431,17 +557,19 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
     if (L > 1) lb[L - 2] = 0;
     for (Index t = T - 1; t >= 0; --t) {
       const R* x = reader.row(row0 + t, buffer);
-      double blank = 0;
+      double blank = 0, labels = 0;
       for (Index s = 0; s < L; ++s) {
         occupancy[s] = std::exp(la[t * L + s] + lb[s] - log_p);
-        if (s % 2 == 0) blank += occupancy[s];
+        (s % 2 == 0 ? blank : labels) += occupancy[s];
       }
+      const double m = frame_max[t];
+      for (Index i = 0; i < S; ++i) em[i] = std::exp(static_cast<double>(x[p.labels[i]]) - m);
+      em[S + 1] = std::exp(static_cast<double>(x[p.blank]) - m);
+      const FrameSoftmax fs{m, frame_rest[t], 1.0 / (1.0 + frame_rest[t]),
+                            static_cast<Index>(frame_top[t]), em};
       R* g = writer.row(row0 + t, buffer + C);
-      for (Index c = 0; c < C; ++c)
-        g[c] = static_cast<R>(std::exp(static_cast<double>(x[c]) - lse[t]) * p.factor);
-      g[p.blank] -= static_cast<R>(blank * p.factor);
-      for (Index i = 0; i < S; ++i)
-        g[p.labels[i]] -= static_cast<R>(occupancy[2 * i + 1] * p.factor);
+      write_frame<R>(
+          p, x, fs, blank, labels, [&](Index i) { return occupancy[2 * i + 1]; }, per_class, g);
       writer.commit(row0 + t, g);
       if (t == 0) break;
       for (Index s = 0; s < L; ++s) b[s] = lb[s] + (static_cast<double>(x[klass(s)]) - lse[t]);
@@ -470,7 +598,7 @@ double sequence_loss(const Problem& p, Index row0, const Reader& reader, const W
       for (Index t = 0; t < p.frames; ++t) writer.fill(row0 + t, v, buffer);
   };
   constexpr double inf = std::numeric_limits<double>::infinity();
-  if (p.factor == 0) {
+  if (p.weightless) {
     fill_rows(R(0));
     return 0;
   }
@@ -489,19 +617,21 @@ double sequence_loss(const Problem& p, Index row0, const Reader& reader, const W
   return loss;
 }
 
-/// Every sequence of a batch: losses[n] = l_n (as sequence_loss gives it),
-/// gradient rows written. Sequences are independent, so the results are the
+/// Every sequence of a batch: losses[n] = l_n (as sequence_loss gives it;
+/// factors[n] its reduction's factor, weights[n] its weight), gradient rows
+/// written. Sequences are independent, so the results are the
 /// same bits on any number of threads; with OpenMP and a large batch the
 /// sequences run on all threads.
 template <class R, class X, class G>
 void run_batch(const Input<X>& logits, const Span* spans, Index N, const std::int64_t* labels,
-               Index blank, bool zero_infinity, const double* factors, G* gradient,
-               double* losses) {
+               Index blank, bool zero_infinity, const double* factors, const double* weights,
+               G* gradient, double* losses) {
   const FrameReader<X, R> reader(logits);
   const GradientWriter<G, R> writer(gradient, logits.rows(), logits.cols());
   auto one = [&](Index n) {
     const Span& sp = spans[n];
-    const Problem p{sp.frames, sp.count, logits.cols(), blank, labels + sp.label, factors[n]};
+    Problem p{sp.frames, sp.count, logits.cols(), blank, labels + sp.label, factors[n]};
+    p.weightless = weights[n] == 0;
     losses[n] = sequence_loss<R>(p, sp.row, reader, writer, sp.needed(labels), zero_infinity);
   };
 #ifdef LOSSFN_OPENMP
