@@ -60,7 +60,7 @@ T* scratch(std::size_t n) {
   if (memory.size() < n) memory.resize(n);
   return memory.data();
 }
-enum Slot { sequence_slot, row_slot, call_slot, index_slot, class_slot };
+enum Slot { sequence_slot, row_slot, call_slot, index_slot, frame_slot, label_slot, class_slot };
 
 /// One sequence of a batch: rows [row, row + frames) of the logits, labels
 /// [label, label + count) of the concatenated labels.
@@ -132,117 +132,187 @@ struct Problem {
 };
 
 /// Frame t's softmax: Σ = 1 + rest, `rest` the sum of exp(x_c − max) over
-/// every class but `top`, the first whose exponential is exactly 1 (the
-/// largest logit's); em[i] label i's exponential, em[S + 1] the blank's, in
-/// double.
+/// every class but `top`, the first largest logit (whose exponential is 1).
 struct FrameSoftmax {
   double max, rest, inv_sum;  // inv_sum = 1/(1 + rest)
   Index top;
-  const double* em;
 };
 
-/// out[c] = exp(x[c] − max), c in [0, C): exp_nonpositive on SIMD lanes, the
-/// last partial packet through a padded one, so that each entry is the same
-/// function of its logit whatever C, the row's address or the layout (the
-/// gradient pass recomputes what the statistics pass computed, or reuses it).
-template <class R>
-void row_exps(const R* x, Index C, R max, R* out) {
+/// e[c] = exp(x[c] − max) for c in [0, C), and with Rest the return value
+/// Σ_{c ≠ top} e[c]. The exponentials are Eigen's pexp on SIMD lanes, the
+/// last partial packet taken as the row's last full one (overlapping: its
+/// earlier lanes rewrite the same values) or, in a row shorter than a
+/// packet, padded; so each entry is the same function of its logit whatever
+/// C, the row's address or the layout (the gradient pass recomputes what the
+/// statistics pass computed, or reuses it). pexp's results below the
+/// smallest normal number are not exponentials (SSE2 and AVX give 2.9e-39 in
+/// float, AVX-512 0): such an emission sends the sequence to log space, and
+/// in a class of no state it is an error below 1e-38 (float), 1e-307
+/// (double) in an entry rounded to the row's largest.
+///
+/// rest: on SIMD lanes of R, the lanes added in lane order (an order that
+/// depends on C alone), top's lane left out. Its exponential is 1, and
+/// 1 + rest would round away the digits below 1's ulp that
+/// 1 − softmax_top = rest/Σ needs; summed apart, rest is as exact as its
+/// terms (each carries R's rounding of its exponential).
+template <bool Rest, class R>
+double row_exps(const R* x, Index C, R max, Index top, R* e) {
   Index c = 0;
   if constexpr (has_packet<R>) {
     using V = Vec<R>;
-    const V m(max);
-    for (; c + V::size <= C; c += V::size) exp_nonpositive(V(V::load(x + c) - m)).store(out + c);
-    if (c < C) {
-      R lanes[V::size];
-      std::fill(lanes, lanes + V::size, max);
-      std::copy(x + c, x + C, lanes);
-      exp_nonpositive(V(V::load(lanes) - m)).store(lanes);
-      std::copy(lanes, lanes + (C - c), out + c);
+    using P = typename V::Packet;
+    constexpr Index W = V::size;
+    const P m = pk::pset1<P>(max);
+    V lanes(0);
+    auto add = [&](V v, Index first) {  // lanes of elements first … first + W − 1
+      if (top >= first && top < first + W) v = with_lane(v, top - first, R(0));
+      lanes += v;
+    };
+    for (; c + W <= C; c += W) {
+      const V v(pk::pexp(pk::psub(pk::ploadu<P>(x + c), m)));
+      v.store(e + c);
+      if constexpr (Rest) add(v, c);
     }
-  } else {
-    for (; c < C; ++c) out[c] = std::exp(x[c] - max);
+    if (c < C && C >= W) {  // the last W elements; lanes before c already added
+      const V v(pk::pexp(pk::psub(pk::ploadu<P>(x + C - W), m)));
+      v.store(e + C - W);
+      if constexpr (Rest) {
+        alignas(64) static constexpr R lane_index[] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                       8, 9, 10, 11, 12, 13, 14, 15};
+        static_assert(W <= 16);
+        const V fresh = select(V::load(lane_index) >= V(static_cast<R>(c - (C - W))), v, V(0));
+        add(fresh, C - W);
+      }
+    } else if (c < C) {  // a row shorter than a packet, padded with exp(0)s that add 0
+      R pad[W];
+      std::fill(pad, pad + W, max);
+      std::copy(x, x + C, pad);
+      pk::pstoreu(pad, pk::pexp(pk::psub(pk::ploadu<P>(pad), m)));
+      std::copy(pad, pad + C, e);
+      if constexpr (Rest) {
+        std::fill(pad + C, pad + W, R(0));
+        add(V::load(pad), 0);
+      }
+    }
+    return static_cast<double>(sum_in_lane_order(lanes));
   }
+  R rest(0);
+  for (; c < C; ++c) {
+    e[c] = std::exp(x[c] - max);
+    if (Rest && c != top) rest += e[c];
+  }
+  return static_cast<double>(rest);
+}
+
+/// The classes of one sequence's labels: first[i] the first label of label
+/// i's class (i itself for that one), `repeats` whether a class has two.
+struct LabelClasses {
+  const Index* first;
+  bool repeats;
+};
+inline LabelClasses label_classes(const Problem& p) {
+  Index* first = scratch<Index, label_slot>(static_cast<std::size_t>(p.count));
+  // 1 + the first label of each class, 0 for none (all 0 again on return).
+  Index* seen = scratch<Index, class_slot>(static_cast<std::size_t>(p.classes));
+  bool repeats = false;
+  for (Index i = 0; i < p.count; ++i) {
+    Index& c = seen[p.labels[i]];
+    if (c == 0) c = i + 1;
+    first[i] = c - 1;
+    repeats = repeats || c - 1 != i;
+  }
+  for (Index i = 0; i < p.count; ++i) seen[p.labels[i]] = 0;
+  return LabelClasses{first, repeats};
 }
 
 /// The gradient's entries on the classes of the states, (softmax − γ)·factor
-/// in double, rounded once: on a frame sure of a class that the alignment
-/// agrees with, both are near 1, and only double keeps the digits of their
-/// difference. The top class's entry is (1 − γ) − (1 − softmax), 1 − γ summed
-/// from the other states' shares and 1 − softmax = rest/Σ: where softmax and
-/// γ round to 1 (a logit gap beyond 17 in float, 37 in double) this keeps
-/// the entry, so a row whose entries are all tiny still sums to 0 within
-/// their own rounding. γ of a label class sums its states' shares in
-/// `occupancy` (C doubles, zero before and after).
+/// in double, rounded once: where a class's softmax and occupancy nearly
+/// agree (a frame sure of its class, which the alignment agrees with), only
+/// double keeps the digits of their difference. The top class's is
+/// (1 − γ) − (1 − softmax), 1 − γ summed from the other classes' shares and
+/// 1 − softmax = rest/Σ: where both round to 1 (a logit gap beyond 17 in
+/// float, 37 in double) their difference has no digit left. So the row sums
+/// to 0 within the rounding of its own entries. rest: Σ_{c ≠ top} of the
+/// row's exponentials in double; em: the states' exponentials (label i's at
+/// i, the blank's at S + 1, those of the row: softmax = em·inv_sum); γ: `blank` on the blank
+/// states, `labels` on the label states (summed as such), share(i) on label i's; acc: S doubles.
 template <class R, class Share>
-void write_state_classes(const Problem& p, const FrameSoftmax& s, double blank, double labels,
-                         const Share& share, double* occupancy, R* g) {
-  const double f = p.factor;
-  bool top_is_label = false;
-  for (Index i = 0; i < p.count; ++i) {
-    occupancy[p.labels[i]] += share(i);
-    top_is_label = top_is_label || p.labels[i] == s.top;
+void write_state_classes(const Problem& p, const FrameSoftmax& s, double rest, const double* em,
+                         const LabelClasses& k, double blank, double labels, const Share& share,
+                         double* acc, R* g) {
+  const double f = p.factor, inv = s.inv_sum;
+  const Index S = p.count;
+  // Each class's γ at its first label; every label then writes its class's
+  // entry (the same number for each label of a class: no branch to mispredict).
+  for (Index i = 0; i < S; ++i) acc[i] = share(i);
+  if (k.repeats)
+    for (Index i = 0; i < S; ++i) acc[k.first[i]] += k.first[i] != i ? acc[i] : 0.0;
+  Index top_label = -1;
+  for (Index i = 0; i < S; ++i) {
+    g[p.labels[i]] = static_cast<R>((em[i] * inv - acc[k.first[i]]) * f);
+    top_label = p.labels[i] == s.top ? k.first[i] : top_label;
   }
-  g[p.blank] = static_cast<R>((s.em[p.count + 1] * s.inv_sum - blank) * f);
-  for (Index i = 0; i < p.count; ++i)
-    g[p.labels[i]] = static_cast<R>((s.em[i] * s.inv_sum - occupancy[p.labels[i]]) * f);
   if (s.top == p.blank) {
-    g[p.blank] = static_cast<R>((labels - s.rest * s.inv_sum) * f);
-  } else if (top_is_label) {
-    double others = blank;
-    for (Index i = 0; i < p.count; ++i)
-      if (p.labels[i] != s.top) others += share(i);
-    g[s.top] = static_cast<R>((others - s.rest * s.inv_sum) * f);
+    g[p.blank] = static_cast<R>((labels - rest * inv) * f);
+    return;
   }
-  for (Index i = 0; i < p.count; ++i) occupancy[p.labels[i]] = 0;
+  g[p.blank] = static_cast<R>((em[S + 1] * inv - blank) * f);
+  if (top_label < 0) return;
+  double o[4] = {blank, 0, 0, 0};  // 1 − γ of the top class, in four running sums
+  for (Index i = 0; i < S; ++i) o[i % 4] += k.first[i] == i && i != top_label ? acc[i] : 0.0;
+  g[s.top] = static_cast<R>((((o[0] + o[1]) + (o[2] + o[3])) - rest * inv) * f);
+}
+
+/// Σ_{c ≠ top} g[c] in double (LaneSums: on SIMD lanes widened from float),
+/// in an order that depends on C alone.
+template <class R>
+double rest_in_double(R* g, Index C, Index top) {
+  const R kept = g[top];
+  g[top] = R(0);
+  Index c = 0;
+  double rest = 0;
+  if constexpr (has_packet<R>) {
+    LaneSums<R> lanes;
+    for (; c + Vec<R>::size <= C; c += Vec<R>::size) lanes.add(Vec<R>::load(g + c));
+    rest = lanes.total();
+  }
+  for (; c < C; ++c) rest += static_cast<double>(g[c]);
+  g[top] = kept;
+  return rest;
 }
 
 /// softmax_t − γ_t, times the sequence's factor, into g: every class's
 /// exp(x − max) (taken here from x, or already in g where x is nullptr)
 /// times factor/Σ in R (an error of an ulp of each entry), then the classes
-/// of the states as write_state_classes gives them. γ_t: `blank` the share
-/// of Σ_s α_t(s)·β′_t(s) on the blank states, `labels` on the label states
-/// (summed as such), share(i) label state i's.
+/// of the states as write_state_classes gives them. Where the top class is a
+/// state's, its entry needs the rest of the row summed in double (the
+/// statistics pass sums it in R, which is enough for the value and for Σ):
+/// a second pass over the row's exponentials, on those frames only.
 template <class R, class Share>
-void write_frame(const Problem& p, const R* x, const FrameSoftmax& s, double blank, double labels,
-                 const Share& share, double* occupancy, R* g) {
-  if (x) row_exps(x, p.classes, static_cast<R>(s.max), g);
+void write_frame(const Problem& p, const R* x, const FrameSoftmax& s, const double* em,
+                 const LabelClasses& k, double blank, double labels, const Share& share,
+                 double* acc, R* g) {
+  if (x) row_exps<false>(x, p.classes, static_cast<R>(s.max), s.top, g);
+  bool top_is_state = s.top == p.blank;
+  for (Index i = 0; i < p.count; ++i) top_is_state = top_is_state || p.labels[i] == s.top;
+  const double rest = top_is_state ? rest_in_double(g, p.classes, s.top) : s.rest;
   Eigen::Map<Eigen::Array<R, Eigen::Dynamic, 1>>(g, p.classes) *=
       static_cast<R>(s.inv_sum * p.factor);
-  write_state_classes<R>(p, s, blank, labels, share, occupancy, g);
+  write_state_classes<R>(p, s, rest, em, k, blank, labels, share, acc, g);
 }
 
-/// Σ_{c ≠ top} e[c] in double over a row of exponentials exp(x_c − max),
-/// top the first class whose e is exactly 1 (the largest logit's; −1 in a
-/// row without one, which holds NaN, and whose sum is NaN). On SIMD lanes
-/// widened to double (LaneSums), in an order that depends on C alone: float
-/// would leave each frame's softmax summing to 1 only within C·ε of float.
+/// The first c with x[c] == max (on SIMD lanes), −1 if none (max is NaN).
 template <class R>
-double rest_of_row(const R* e, Index C, Index& top) {
-  top = -1;
+Index first_max(const R* x, Index C, R max) {
   Index c = 0;
-  double rest = 0;
   if constexpr (has_packet<R>) {
     using V = Vec<R>;
-    LaneSums<R> lanes;
-    for (; c + V::size <= C; c += V::size) {
-      V v = V::load(e + c);
-      if (top < 0 && (v == V(1)).any()) {  // the first packet holding a 1
-        Index k = 0;
-        while (e[c + k] != R(1)) ++k;
-        v = with_lane(v, k, R(0));
-        top = c + k;
-      }
-      lanes.add(v);
-    }
-    rest = lanes.total();
+    for (; c + V::size <= C; c += V::size)
+      if ((V::load(x + c) == V(max)).any()) break;
   }
-  for (; c < C; ++c) {
-    if (top < 0 && e[c] == R(1))
-      top = c;
-    else
-      rest += static_cast<double>(e[c]);
-  }
-  return rest;
+  for (; c < C; ++c)
+    if (x[c] == max) return c;
+  return -1;
 }
 
 // ---- linear space -----------------------------------------------------------
@@ -341,19 +411,17 @@ inline double dot(Index n, const double* x, const double* y) {
   });
 }
 
-/// Frame t's softmax statistics: its largest logit, the exponentials
-/// e = exp(x − max), `top` and the return value rest (rest_of_row), and the
-/// emissions of its states (laid out as above). `normal` becomes false if an
+/// Frame t's softmax statistics (returned), the exponentials
+/// e = exp(x − max) (row_exps) and the emissions of its states (laid out as
+/// above). `normal` becomes false if an
 /// emission is below R's smallest normal number (0 or fewer digits: a logit
 /// gap beyond 87 in float, 708 in double), where only log space keeps its
 /// digits, or if the row has no top (it holds NaN).
 template <class R>
-double frame_statistics(const Problem& p, const R* x, R* e, R& max, Index& top, double* em,
-                        bool& normal) {
-  using Row = Eigen::Array<R, Eigen::Dynamic, 1>;
-  Eigen::Map<const Row> xr(x, p.classes);
-  max = xr.maxCoeff();
-  row_exps(x, p.classes, max, e);
+FrameSoftmax frame_statistics(const Problem& p, const R* x, R* e, double* em, bool& normal) {
+  const R max = Eigen::Map<const Eigen::Array<R, Eigen::Dynamic, 1>>(x, p.classes).maxCoeff();
+  const Index top = first_max(x, p.classes, max);
+  const double rest = row_exps<true>(x, p.classes, max, top, e);
   R smallest = e[p.blank];
   for (Index i = 0; i < p.count; ++i) {
     const R v = e[p.labels[i]];
@@ -362,9 +430,8 @@ double frame_statistics(const Problem& p, const R* x, R* e, R& max, Index& top, 
   }
   em[p.count] = 0;
   em[p.count + 1] = static_cast<double>(e[p.blank]);
-  const double rest = rest_of_row(e, p.classes, top);
   normal = normal && smallest >= std::numeric_limits<R>::min() && top >= 0;
-  return rest;
+  return FrameSoftmax{static_cast<double>(max), rest, 1.0 / (1.0 + rest), top};
 }
 
 /// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
@@ -379,42 +446,33 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
                      double& loss) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
-  // β′ (T·F), emissions (T·(S + 2)), per frame: max, rest, top, 1/Σ and
-  // the exponent D_t of β′'s scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1).
-  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 7) + 3 * F));
+  // β′ (T·F), emissions (T·(S + 2)), per frame: the exponent D_t of β′'s
+  // scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1), acc (S); per frame:
+  // softmax.
+  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 3) + 3 * F));
   double* emit = beta + T * F;
-  double* frame_max = emit + T * (S + 2);
-  double* frame_rest = frame_max + T;
-  double* frame_top = frame_rest + T;
-  double* inv_sum = frame_top + T;
-  double* exponent = inv_sum + T;
+  double* exponent = emit + T * (S + 2);
   double* alpha = exponent + T;
   double* next_alpha = alpha + F;
   double* skip = next_alpha + F;
+  double* acc = skip + S + 1;
+  FrameSoftmax* softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   R* e = buffer + C;
-  double* occupancy = scratch<double, class_slot>(static_cast<std::size_t>(C));
   for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
 
   double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
   long long norm_exponent = 0;
   bool normal = true;
   for (Index t = 0; t < T; ++t) {
-    R m;
-    Index top;
     // Where the gradient is written in place, its row keeps the exponentials
     // until the gradient pass scales them: one exp per logit per call.
     R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, e) : e;
-    const double rest = frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, m, top,
-                                            emit + t * (S + 2), normal);
-    const double sum = 1.0 + rest;
+    softmax[t] =
+        frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, emit + t * (S + 2), normal);
     int n;
-    norm = std::frexp(norm * sum, &n);
+    norm = std::frexp(norm * (1.0 + softmax[t].rest), &n);
     norm_exponent += n;
-    frame_max[t] = static_cast<double>(m);
-    frame_rest[t] = rest;
-    frame_top[t] = static_cast<double>(top);
-    inv_sum[t] = 1.0 / sum;
   }
   if (!normal) return false;
 
@@ -438,6 +496,7 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
 
   // α̃_t = α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
   // arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0.
+  const LabelClasses classes = label_classes(p);
   const double tolerance =
       static_cast<double>(8 * T + 4 * S + 16) * std::numeric_limits<double>::epsilon();
   std::fill(alpha, alpha + 2 * F, 0.0);  // α̃ and the next one (their pads stay 0)
@@ -469,11 +528,10 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
       const double inv_z = 1.0 / z;
       const double* a = alpha;
       R* g = writer.row(row0 + t, buffer);
-      const FrameSoftmax s{frame_max[t], frame_rest[t], inv_sum[t],
-                           static_cast<Index>(frame_top[t]), em};
       write_frame<R>(
-          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), s, z_blanks * inv_z,
-          z_labels * inv_z, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, occupancy, g);
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), softmax[t], em, classes,
+          z_blanks * inv_z, z_labels * inv_z, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; },
+          acc, g);
       writer.commit(row0 + t, g);
     }
   }
@@ -497,20 +555,20 @@ template <class R, class Reader, class Writer>
 double logspace_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer) {
   constexpr double minus_inf = -std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, L = 2 * S + 1, C = p.classes;
-  // log α (T·L); per frame: log Σ_c e^x_c, max, rest, top; log β′, the next
-  // one, log(e·β′) (L each); each state's γ (L), the emissions (S + 2).
+  // log α (T·L); per frame: log Σ_c e^x_c; log β′, the next one, log(e·β′)
+  // and each state's γ (L each); the emissions and acc (S + 2, S); per
+  // frame: softmax.
   double* la =
-      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 4) + 4 * L + S + 2));
+      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 1) + 4 * L + 2 * S + 2));
   double* lse = la + T * L;
-  double* frame_max = lse + T;
-  double* frame_rest = frame_max + T;
-  double* frame_top = frame_rest + T;
-  double* lb = frame_top + T;
+  double* lb = lse + T;
   double* next = lb + L;
   double* b = next + L;
   double* occupancy = b + L;  // per state
   double* em = occupancy + L;
-  double* per_class = scratch<double, class_slot>(static_cast<std::size_t>(C));
+  double* acc = em + S + 2;
+  const LabelClasses classes = label_classes(p);
+  FrameSoftmax* softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   auto klass = [&](Index s) { return s % 2 == 0 ? p.blank : static_cast<Index>(p.labels[s / 2]); };
   auto skips = [&](Index s) {
@@ -528,9 +586,7 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
         rest += std::exp(static_cast<double>(x[c]) - m);
     }
     lse[t] = m + std::log1p(rest);
-    frame_max[t] = m;
-    frame_rest[t] = rest;
-    frame_top[t] = static_cast<double>(top);
+    softmax[t] = FrameSoftmax{m, rest, 1.0 / (1.0 + rest), top};
     return x;
   };
   for (Index t = 0; t < T; ++t) {
@@ -562,14 +618,14 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
         occupancy[s] = std::exp(la[t * L + s] + lb[s] - log_p);
         (s % 2 == 0 ? blank : labels) += occupancy[s];
       }
-      const double m = frame_max[t];
-      for (Index i = 0; i < S; ++i) em[i] = std::exp(static_cast<double>(x[p.labels[i]]) - m);
-      em[S + 1] = std::exp(static_cast<double>(x[p.blank]) - m);
-      const FrameSoftmax fs{m, frame_rest[t], 1.0 / (1.0 + frame_rest[t]),
-                            static_cast<Index>(frame_top[t]), em};
+      // The row's exponentials (those of the linear path), its states' in double.
       R* g = writer.row(row0 + t, buffer + C);
+      row_exps<false>(x, C, static_cast<R>(softmax[t].max), softmax[t].top, g);
+      for (Index i = 0; i < S; ++i) em[i] = static_cast<double>(g[p.labels[i]]);
+      em[S + 1] = static_cast<double>(g[p.blank]);
       write_frame<R>(
-          p, x, fs, blank, labels, [&](Index i) { return occupancy[2 * i + 1]; }, per_class, g);
+          p, static_cast<const R*>(nullptr), softmax[t], em, classes, blank, labels,
+          [&](Index i) { return occupancy[2 * i + 1]; }, acc, g);
       writer.commit(row0 + t, g);
       if (t == 0) break;
       for (Index s = 0; s < L; ++s) b[s] = lb[s] + (static_cast<double>(x[klass(s)]) - lse[t]);
