@@ -60,7 +60,7 @@ T* scratch(std::size_t n) {
   if (memory.size() < n) memory.resize(n);
   return memory.data();
 }
-enum Slot { sequence_slot, row_slot, call_slot, index_slot, frame_slot, label_slot, class_slot };
+enum Slot { sequence_slot, row_slot, call_slot, index_slot, frame_slot };
 
 /// One sequence of a batch: rows [row, row + frames) of the logits, labels
 /// [label, label + count) of the concatenated labels.
@@ -204,101 +204,49 @@ double row_exps(const R* x, Index C, R max, Index top, R* e) {
   return static_cast<double>(rest);
 }
 
-/// The classes of one sequence's labels: first[i] the first label of label
-/// i's class (i itself for that one), `repeats` whether a class has two.
-struct LabelClasses {
-  const Index* first;
-  bool repeats;
-};
-inline LabelClasses label_classes(const Problem& p) {
-  Index* first = scratch<Index, label_slot>(static_cast<std::size_t>(p.count));
-  // 1 + the first label of each class, 0 for none (all 0 again on return).
-  Index* seen = scratch<Index, class_slot>(static_cast<std::size_t>(p.classes));
-  bool repeats = false;
-  for (Index i = 0; i < p.count; ++i) {
-    Index& c = seen[p.labels[i]];
-    if (c == 0) c = i + 1;
-    first[i] = c - 1;
-    repeats = repeats || c - 1 != i;
-  }
-  for (Index i = 0; i < p.count; ++i) seen[p.labels[i]] = 0;
-  return LabelClasses{first, repeats};
-}
-
-/// The gradient's entries on the classes of the states, (softmax − γ)·factor
-/// in double, rounded once: where a class's softmax and occupancy nearly
-/// agree (a frame sure of its class, which the alignment agrees with), only
-/// double keeps the digits of their difference. The top class's is
-/// (1 − γ) − (1 − softmax), 1 − γ summed from the other classes' shares and
-/// 1 − softmax = rest/Σ: where both round to 1 (a logit gap beyond 17 in
-/// float, 37 in double) their difference has no digit left. So the row sums
-/// to 0 within the rounding of its own entries. rest: Σ_{c ≠ top} of the
-/// row's exponentials in double; em: the states' exponentials (label i's at
-/// i, the blank's at S + 1, those of the row: softmax = em·inv_sum); γ: `blank` on the blank
-/// states, `labels` on the label states (summed as such), share(i) on label i's; acc: S doubles.
-template <class R, class Share>
-void write_state_classes(const Problem& p, const FrameSoftmax& s, double rest, const double* em,
-                         const LabelClasses& k, double blank, double labels, const Share& share,
-                         double* acc, R* g) {
-  const double f = p.factor, inv = s.inv_sum;
-  const Index S = p.count;
-  // Each class's γ at its first label; every label then writes its class's
-  // entry (the same number for each label of a class: no branch to mispredict).
-  for (Index i = 0; i < S; ++i) acc[i] = share(i);
-  if (k.repeats)
-    for (Index i = 0; i < S; ++i) acc[k.first[i]] += k.first[i] != i ? acc[i] : 0.0;
-  Index top_label = -1;
-  for (Index i = 0; i < S; ++i) {
-    g[p.labels[i]] = static_cast<R>((em[i] * inv - acc[k.first[i]]) * f);
-    top_label = p.labels[i] == s.top ? k.first[i] : top_label;
-  }
-  if (s.top == p.blank) {
-    g[p.blank] = static_cast<R>((labels - rest * inv) * f);
-    return;
-  }
-  g[p.blank] = static_cast<R>((em[S + 1] * inv - blank) * f);
-  if (top_label < 0) return;
-  double o[4] = {blank, 0, 0, 0};  // 1 − γ of the top class, in four running sums
-  for (Index i = 0; i < S; ++i) o[i % 4] += k.first[i] == i && i != top_label ? acc[i] : 0.0;
-  g[s.top] = static_cast<R>((((o[0] + o[1]) + (o[2] + o[3])) - rest * inv) * f);
-}
-
 /// Σ_{c ≠ top} g[c] in double (LaneSums: on SIMD lanes widened from float),
 /// in an order that depends on C alone.
 template <class R>
-double rest_in_double(R* g, Index C, Index top) {
-  const R kept = g[top];
-  g[top] = R(0);
+double sum_but(const R* g, Index C, Index top) {
   Index c = 0;
-  double rest = 0;
+  double sum = 0;
   if constexpr (has_packet<R>) {
+    using V = Vec<R>;
     LaneSums<R> lanes;
-    for (; c + Vec<R>::size <= C; c += Vec<R>::size) lanes.add(Vec<R>::load(g + c));
-    rest = lanes.total();
+    for (; c + V::size <= C; c += V::size) {
+      V v = V::load(g + c);
+      if (top >= c && top < c + V::size) v = with_lane(v, top - c, R(0));
+      lanes.add(v);
+    }
+    sum = lanes.total();
   }
-  for (; c < C; ++c) rest += static_cast<double>(g[c]);
-  g[top] = kept;
-  return rest;
+  for (; c < C; ++c)
+    if (c != top) sum += static_cast<double>(g[c]);
+  return sum;
 }
 
 /// softmax_t − γ_t, times the sequence's factor, into g: every class's
 /// exp(x − max) (taken here from x, or already in g where x is nullptr)
-/// times factor/Σ in R (an error of an ulp of each entry), then the classes
-/// of the states as write_state_classes gives them. Where the top class is a
-/// state's, its entry needs the rest of the row summed in double (the
-/// statistics pass sums it in R, which is enough for the value and for Σ):
-/// a second pass over the row's exponentials, on those frames only.
+/// times factor/Σ in R (an error of an ulp of each entry), less each state's
+/// share of the occupancy (`blank` the blank states', share(i) label i's)
+/// times the factor. Where the top class (the largest logit's) is a state's,
+/// its entry is then −Σ of the others in double: on a frame sure of its
+/// class, which the alignment agrees with, that class's softmax and γ both
+/// round to 1 (a logit gap beyond 17 in float, 37 in double) and their
+/// difference keeps no digit, while the other entries keep theirs; the sum
+/// of the others is the same number to their own rounding, and the row then
+/// sums to 0 within one rounding of the top entry.
 template <class R, class Share>
-void write_frame(const Problem& p, const R* x, const FrameSoftmax& s, const double* em,
-                 const LabelClasses& k, double blank, double labels, const Share& share,
-                 double* acc, R* g) {
+void write_frame(const Problem& p, const R* x, const FrameSoftmax& s, double blank,
+                 const Share& share, R* g) {
   if (x) row_exps<false>(x, p.classes, static_cast<R>(s.max), s.top, g);
-  bool top_is_state = s.top == p.blank;
-  for (Index i = 0; i < p.count; ++i) top_is_state = top_is_state || p.labels[i] == s.top;
-  const double rest = top_is_state ? rest_in_double(g, p.classes, s.top) : s.rest;
-  Eigen::Map<Eigen::Array<R, Eigen::Dynamic, 1>>(g, p.classes) *=
-      static_cast<R>(s.inv_sum * p.factor);
-  write_state_classes<R>(p, s, rest, em, k, blank, labels, share, acc, g);
+  const double f = p.factor;
+  Eigen::Map<Eigen::Array<R, Eigen::Dynamic, 1>>(g, p.classes) *= static_cast<R>(s.inv_sum * f);
+  g[p.blank] -= static_cast<R>(blank * f);
+  for (Index i = 0; i < p.count; ++i) g[p.labels[i]] -= static_cast<R>(share(i) * f);
+  int top_is_state = s.top == p.blank;  // (an int: the loop vectorizes)
+  for (Index i = 0; i < p.count; ++i) top_is_state |= p.labels[i] == s.top;
+  if (top_is_state) g[s.top] = static_cast<R>(-sum_but(g, p.classes, s.top));
 }
 
 /// The first c with x[c] == max (on SIMD lanes), −1 if none (max is NaN).
@@ -447,15 +395,13 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
   constexpr double inf = std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
   // β′ (T·F), emissions (T·(S + 2)), per frame: the exponent D_t of β′'s
-  // scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1), acc (S); per frame:
-  // softmax.
+  // scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1); per frame: softmax.
   double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 3) + 3 * F));
   double* emit = beta + T * F;
   double* exponent = emit + T * (S + 2);
   double* alpha = exponent + T;
   double* next_alpha = alpha + F;
   double* skip = next_alpha + F;
-  double* acc = skip + S + 1;
   FrameSoftmax* softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   R* e = buffer + C;
@@ -496,7 +442,6 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
 
   // α̃_t = α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
   // arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0.
-  const LabelClasses classes = label_classes(p);
   const double tolerance =
       static_cast<double>(8 * T + 4 * S + 16) * std::numeric_limits<double>::epsilon();
   std::fill(alpha, alpha + 2 * F, 0.0);  // α̃ and the next one (their pads stay 0)
@@ -529,9 +474,8 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
       const double* a = alpha;
       R* g = writer.row(row0 + t, buffer);
       write_frame<R>(
-          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), softmax[t], em, classes,
-          z_blanks * inv_z, z_labels * inv_z, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; },
-          acc, g);
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), softmax[t], z_blanks * inv_z,
+          [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
       writer.commit(row0 + t, g);
     }
   }
@@ -556,18 +500,13 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
   constexpr double minus_inf = -std::numeric_limits<double>::infinity();
   const Index T = p.frames, S = p.count, L = 2 * S + 1, C = p.classes;
   // log α (T·L); per frame: log Σ_c e^x_c; log β′, the next one, log(e·β′)
-  // and each state's γ (L each); the emissions and acc (S + 2, S); per
-  // frame: softmax.
-  double* la =
-      scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 1) + 4 * L + 2 * S + 2));
+  // and each state's γ (L each); per frame: softmax.
+  double* la = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (L + 1) + 4 * L));
   double* lse = la + T * L;
   double* lb = lse + T;
   double* next = lb + L;
   double* b = next + L;
   double* occupancy = b + L;  // per state
-  double* em = occupancy + L;
-  double* acc = em + S + 2;
-  const LabelClasses classes = label_classes(p);
   FrameSoftmax* softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
   R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
   auto klass = [&](Index s) { return s % 2 == 0 ? p.blank : static_cast<Index>(p.labels[s / 2]); };
@@ -613,19 +552,14 @@ double logspace_sequence(const Problem& p, Index row0, const Reader& reader, con
     if (L > 1) lb[L - 2] = 0;
     for (Index t = T - 1; t >= 0; --t) {
       const R* x = reader.row(row0 + t, buffer);
-      double blank = 0, labels = 0;
+      double blank = 0;
       for (Index s = 0; s < L; ++s) {
         occupancy[s] = std::exp(la[t * L + s] + lb[s] - log_p);
-        (s % 2 == 0 ? blank : labels) += occupancy[s];
+        if (s % 2 == 0) blank += occupancy[s];
       }
-      // The row's exponentials (those of the linear path), its states' in double.
       R* g = writer.row(row0 + t, buffer + C);
-      row_exps<false>(x, C, static_cast<R>(softmax[t].max), softmax[t].top, g);
-      for (Index i = 0; i < S; ++i) em[i] = static_cast<double>(g[p.labels[i]]);
-      em[S + 1] = static_cast<double>(g[p.blank]);
       write_frame<R>(
-          p, static_cast<const R*>(nullptr), softmax[t], em, classes, blank, labels,
-          [&](Index i) { return occupancy[2 * i + 1]; }, acc, g);
+          p, x, softmax[t], blank, [&](Index i) { return occupancy[2 * i + 1]; }, g);
       writer.commit(row0 + t, g);
       if (t == 0) break;
       for (Index s = 0; s < L; ++s) b[s] = lb[s] + (static_cast<double>(x[klass(s)]) - lse[t]);
