@@ -529,8 +529,8 @@ TEST_CASE("CTCLoss: log space takes over where a frame's Σ α·β′ disagrees 
 TEST_CASE("CTCLoss: a frame sure of one class keeps the digits of softmax − γ",
           "[ctc][reference][float32]") {
   // Where the softmax and the occupancy of the frame's class both round to 1,
-  // their difference is taken as (1 − γ) − (1 − softmax), each part from the
-  // other classes, so a row of tiny entries still sums to 0 and keeps them.
+  // their difference is taken as −Σ of the row's other entries (the row of
+  // softmax − γ sums to 0), so a row of tiny entries keeps them and sums to 0.
   const Eigen::VectorXi frames = Eigen::VectorXi::Constant(1, 3);
   const Eigen::VectorXi labels = Eigen::VectorXi::Constant(1, 3);
   const Eigen::VectorXi counts = Eigen::VectorXi::Constant(1, 1);

@@ -11,10 +11,10 @@
 // recursion backwards. P = α_{T−1}(B_S) + α_{T−1}(A_{S−1}), the loss is
 // −log P, and the gradient with respect to the logits of frame t is
 // softmax_t − γ_t, γ_t(k) the share of Σ_s α_t(s)·β′_t(s) on the states of
-// class k: the softmax in R, the entries of the states' classes in double,
-// the largest logit's as (1 − γ) − (1 − softmax), so that a frame sure of
-// its class keeps the digits of its small entries and its row sums to 0
-// within their rounding.
+// class k: the softmax in R less the states' shares, and where the largest
+// logit's class is a state's, its entry as −Σ of the others in double, so
+// that a frame sure of its class keeps the digits of its small entries and
+// its row sums to 0 within their rounding.
 //
 // Method. Linear space in double: each frame's α (and β′) is rescaled by a
 // power of two — exact, so the scalings add no rounding — and the emissions
@@ -382,73 +382,94 @@ FrameSoftmax frame_statistics(const Problem& p, const R* x, R* e, double* em, bo
   return FrameSoftmax{static_cast<double>(max), rest, 1.0 / (1.0 + rest), top};
 }
 
-/// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
-/// labels), in three passes: the frames' softmax statistics and emissions
-/// (in frame order), β′ (backwards, over the emissions alone), then α with
-/// the check and the gradient rows (in frame order again, so that the logits
-/// are read and the gradient written as streams). Returns false where the
-/// check fails (an underflow that mattered): the caller then runs
-/// logspace_sequence. Else `loss` = −log P.
-template <class R, class Reader, class Writer>
-bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
-                     double& loss) {
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  const Index T = p.frames, S = p.count, F = 2 * S + 3, C = p.classes;
-  // β′ (T·F), emissions (T·(S + 2)), per frame: the exponent D_t of β′'s
-  // scale (β̃′_t = β′_t·2^−D_t); α (2·F), skip (S + 1); per frame: softmax.
-  double* beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 3) + 3 * F));
-  double* emit = beta + T * F;
-  double* exponent = emit + T * (S + 2);
-  double* alpha = exponent + T;
-  double* next_alpha = alpha + F;
-  double* skip = next_alpha + F;
-  FrameSoftmax* softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
-  R* buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * C));
-  R* e = buffer + C;
-  for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
+/// The linear-space workspace of one sequence (scratch of the calling
+/// thread): β′ (T·F), the emissions (T·(S + 2)), per frame the exponent D_t
+/// of β′'s scale (β̃′_t = β′_t·2^−D_t) and the softmax statistics; α and the
+/// next one (F each), skip (S + 1); two rows of R.
+template <class R>
+struct LinearWork {
+  Index T, S, F;
+  double *beta, *emit, *exponent, *alpha, *next_alpha, *skip;
+  FrameSoftmax* softmax;
+  R *buffer, *e;
+  explicit LinearWork(const Problem& p) : T(p.frames), S(p.count), F(2 * p.count + 3) {
+    beta = scratch<double, sequence_slot>(static_cast<std::size_t>(T * (F + S + 3) + 3 * F));
+    emit = beta + T * F;
+    exponent = emit + T * (S + 2);
+    alpha = exponent + T;
+    next_alpha = alpha + F;
+    skip = next_alpha + F;
+    softmax = scratch<FrameSoftmax, frame_slot>(static_cast<std::size_t>(T));
+    buffer = scratch<R, row_slot>(static_cast<std::size_t>(2 * p.classes));
+    e = buffer + p.classes;
+    for (Index i = 0; i <= S; ++i) skip[i] = i > 0 && i < S && p.labels[i] != p.labels[i - 1];
+  }
+  double* em(Index t) const { return emit + t * (S + 2); }
+};
 
-  double norm = 1.0;  // Π_t Σ_t = norm·2^norm_exponent
-  long long norm_exponent = 0;
+/// Pass 1, in frame order: each frame's softmax statistics and emissions.
+/// Where the gradient is written in place, its row keeps the exponentials
+/// until pass 3 scales them: one exp per logit per call. Returns false if an
+/// emission is not a normal number; else Π_t Σ_t = norm·2^norm_exponent.
+template <class R, class Reader, class Writer>
+bool frames_pass(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
+                 const LinearWork<R>& w, double& norm, long long& norm_exponent) {
+  norm = 1.0;
+  norm_exponent = 0;
   bool normal = true;
-  for (Index t = 0; t < T; ++t) {
-    // Where the gradient is written in place, its row keeps the exponentials
-    // until the gradient pass scales them: one exp per logit per call.
-    R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, e) : e;
-    softmax[t] =
-        frame_statistics<R>(p, reader.row(row0 + t, buffer), exps, emit + t * (S + 2), normal);
+  for (Index t = 0; t < w.T; ++t) {
+    R* exps = Writer::active && writer.in_place() ? writer.row(row0 + t, w.e) : w.e;
+    w.softmax[t] = frame_statistics<R>(p, reader.row(row0 + t, w.buffer), exps, w.em(t), normal);
     int n;
-    norm = std::frexp(norm * (1.0 + softmax[t].rest), &n);
+    norm = std::frexp(norm * (1.0 + w.softmax[t].rest), &n);
     norm_exponent += n;
   }
-  if (!normal) return false;
+  return normal;
+}
 
-  double* last = beta + (T - 1) * F;
+/// Pass 2, backwards over the emissions alone: β̃′ of every frame and its
+/// exponent. Returns false where a frame's β′ vanishes or overflows.
+template <class R>
+bool beta_pass(const LinearWork<R>& w) {
+  const Index T = w.T, S = w.S, F = w.F;
+  double* last = w.beta + (T - 1) * F;
   std::fill(last, last + F, 0.0);
   last[F - 1] = 1.0;         // B_S
   if (S > 0) last[S] = 1.0;  // A_{S−1}
   double total = S > 0 ? 2.0 : 1.0;
   long long D = 0;
-  exponent[T - 1] = 0;
+  w.exponent[T - 1] = 0;
   for (Index t = T - 1; t > 0; --t) {
-    double* cur = beta + (t - 1) * F;
+    double* cur = w.beta + (t - 1) * F;
     cur[0] = cur[S + 1] = 0;  // the pads
     int j;
     std::frexp(total, &j);
-    total = beta_step(S, beta + t * F, emit + t * (S + 2), skip, std::ldexp(1.0, -j), cur);
+    total = beta_step(S, w.beta + t * F, w.em(t), w.skip, std::ldexp(1.0, -j), cur);
     D += j;
-    exponent[t - 1] = static_cast<double>(D);
-    if (!(total > 0 && total < inf)) return false;
+    w.exponent[t - 1] = static_cast<double>(D);
+    if (!(total > 0 && total < std::numeric_limits<double>::infinity())) return false;
   }
+  return true;
+}
 
-  // α̃_t = α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
-  // arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0.
+/// Pass 3, in frame order again (the logits read and the gradient written
+/// as streams): α̃, the check of each frame, and the gradient rows. α̃_t =
+/// α_t·2^−E_t; Σ α̃_t·β̃′_t = P̂·2^−(E_t + D_t) at every frame in exact
+/// arithmetic, P̂ = z_0·2^D_0 (E_0 = 0): each frame is checked against frame 0
+/// (the method's bound). Returns false where the check fails; else z0.
+template <class R, class Reader, class Writer>
+bool alpha_pass(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
+                const LinearWork<R>& w, double& z0) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const Index T = w.T, S = w.S, F = w.F;
   const double tolerance =
       static_cast<double>(8 * T + 4 * S + 16) * std::numeric_limits<double>::epsilon();
+  double *alpha = w.alpha, *next_alpha = w.next_alpha;
   std::fill(alpha, alpha + 2 * F, 0.0);  // α̃ and the next one (their pads stay 0)
   long long E = 0;
-  double z0 = 0;
+  double total = 0;
   for (Index t = 0; t < T; ++t) {
-    const double* em = emit + t * (S + 2);
+    const double* em = w.em(t);
     if (t == 0) {
       alpha[S + 2] = em[S + 1];     // B_0
       if (S > 0) alpha[1] = em[0];  // A_0
@@ -456,34 +477,50 @@ bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const W
     } else {
       int k;
       std::frexp(total, &k);
-      total = alpha_step(S, alpha, em, skip, std::ldexp(1.0, -k), next_alpha);
+      total = alpha_step(S, alpha, em, w.skip, std::ldexp(1.0, -k), next_alpha);
       E += k;
       std::swap(alpha, next_alpha);
     }
-    const double* b = beta + t * F;
+    const double* b = w.beta + t * F;
     const double z_labels = dot(S, alpha + 1, b + 1),
                  z_blanks = dot(S + 1, alpha + S + 2, b + S + 2);
     const double z = z_labels + z_blanks;
     if (t == 0) z0 = z;
     const long long shift =
-        E + static_cast<long long>(exponent[t]) - static_cast<long long>(exponent[0]);
+        E + static_cast<long long>(w.exponent[t]) - static_cast<long long>(w.exponent[0]);
     const double ratio = std::ldexp(z, static_cast<int>(std::clamp(shift, -4000LL, 4000LL))) / z0;
     if (!(z0 > 0 && z0 < inf && std::abs(ratio - 1.0) <= tolerance)) return false;
     if constexpr (Writer::active) {
       const double inv_z = 1.0 / z;
       const double* a = alpha;
-      R* g = writer.row(row0 + t, buffer);
+      R* g = writer.row(row0 + t, w.buffer);
       write_frame<R>(
-          p, writer.in_place() ? nullptr : reader.row(row0 + t, e), softmax[t], z_blanks * inv_z,
-          [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
+          p, writer.in_place() ? nullptr : reader.row(row0 + t, w.e), w.softmax[t],
+          z_blanks * inv_z, [&](Index i) { return a[1 + i] * b[1 + i] * inv_z; }, g);
       writer.commit(row0 + t, g);
     }
   }
+  return true;
+}
+
+/// The linear-space recursion of one sequence (T ≥ 1 frames, enough for its
+/// labels) in its three passes. Returns false where a pass fails (an
+/// emission that is not a normal number, or an underflow that mattered):
+/// the caller then runs logspace_sequence. Else `loss` = −log P.
+template <class R, class Reader, class Writer>
+bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
+                     double& loss) {
+  const LinearWork<R> w(p);
+  double norm, z0;
+  long long norm_exponent;
+  if (!frames_pass<R>(p, row0, reader, writer, w, norm, norm_exponent) || !beta_pass(w) ||
+      !alpha_pass<R>(p, row0, reader, writer, w, z0))
+    return false;
   // l = Σ_t log Σ_t − log P̂.
   loss = std::log(norm / z0) +
-         static_cast<double>(norm_exponent - static_cast<long long>(exponent[0])) *
+         static_cast<double>(norm_exponent - static_cast<long long>(w.exponent[0])) *
              0.6931471805599453;  // ln 2
-  return std::abs(loss) < inf;
+  return std::abs(loss) < std::numeric_limits<double>::infinity();
 }
 
 /// log(e^a + e^b), exact for −inf operands.
