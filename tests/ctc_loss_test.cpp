@@ -403,19 +403,20 @@ TEST_CASE("CTCLoss: the linear-space and log-space recursions agree", "[ctc][rec
   // entry (the recursions run in double either way).
   auto agree = [](auto zero, double value_tolerance, double gradient_tolerance) {
     using R = decltype(zero);
-    using Row = Eigen::Matrix<R, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using RowR = Eigen::Matrix<R, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     for (const auto& [T, C, S, scale] : {std::tuple<long, long, long, double>{40, 6, 12, 3.0},
                                          {300, 30, 80, 2.0},
                                          {7, 4, 5, 1.0},
                                          {25, 3, 0, 4.0}}) {
-      const Row x = generate(static_cast<std::uint64_t>(T * C + S), T, C, scale).template cast<R>();
+      const RowR x =
+          generate(static_cast<std::uint64_t>(T * C + S), T, C, scale).template cast<R>();
       std::vector<std::int64_t> labels(static_cast<size_t>(S));
       for (long i = 0; i < S; ++i) labels[static_cast<size_t>(i)] = 1 + (i * 7 + i / 3) % (C - 1);
       if (S >= 4) labels[3] = labels[2];  // a repeat: a blank between them
-      const lossfn::detail::Input<Row> in(x);
-      const ctc::FrameReader<Row, R> reader(in);
-      Row g_linear(T, C), g_log(T, C);
-      const ctc::GradientWriter<Row, R> linear_out(&g_linear, T, C), log_out(&g_log, T, C);
+      const lossfn::detail::Input<RowR> in(x);
+      const ctc::FrameReader<RowR, R> reader(in);
+      RowR g_linear(T, C), g_log(T, C);
+      const ctc::GradientWriter<RowR, R> linear_out(&g_linear, T, C), log_out(&g_log, T, C);
       const ctc::Problem p{T, S, C, 0, labels.data(), 0.5};
       double linear = 0;
       CAPTURE(sizeof(R), T, C, S);
