@@ -398,30 +398,40 @@ TEST_CASE("CTCLoss: the gradient is the central difference of the value", "[ctc]
 TEST_CASE("CTCLoss: the linear-space and log-space recursions agree", "[ctc][recursion]") {
   namespace ctc = lossfn::detail::ctc;
   using Row = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  for (const auto& [T, C, S, scale] : {std::tuple<long, long, long, double>{40, 6, 12, 3.0},
-                                       {300, 30, 80, 2.0},
-                                       {7, 4, 5, 1.0},
-                                       {25, 3, 0, 4.0}}) {
-    const Row x = generate(static_cast<std::uint64_t>(T * C + S), T, C, scale);
-    std::vector<std::int64_t> labels(static_cast<size_t>(S));
-    for (long i = 0; i < S; ++i) labels[static_cast<size_t>(i)] = 1 + (i * 7 + i / 3) % (C - 1);
-    if (S >= 4) labels[3] = labels[2];  // a repeat: a blank between them
-    const lossfn::detail::Input<Row> in(x);
-    const ctc::FrameReader<Row, double> reader(in);
-    Row g_linear(T, C), g_log(T, C);
-    const ctc::GradientWriter<Row, double> linear_out(&g_linear, T, C), log_out(&g_log, T, C);
-    const ctc::Problem p{T, S, C, 0, labels.data(), 0.5};
-    double linear = 0;
-    CAPTURE(T, C, S);
-    REQUIRE(ctc::linear_sequence<double>(p, 0, reader, linear_out, linear));
-    const double log_space = ctc::logspace_sequence<double>(p, 0, reader, log_out);
-    // Log space rounds each log α (of magnitude up to T·log C) to ε of it.
-    const double value_error = std::abs(linear - log_space) / std::abs(log_space);
-    const double gradient_error = (g_linear - g_log).cwiseAbs().maxCoeff();
-    INFO(std::scientific << value_error << " " << gradient_error);
-    CHECK(value_error <= 1e-13);
-    CHECK(gradient_error <= 1e-11);
-  }
+  // Both apply (no emission below a normal number, no state lost): the same
+  // loss and gradient in double, and in float to float's rounding of each
+  // entry (the recursions run in double either way).
+  auto agree = [](auto zero, double value_tolerance, double gradient_tolerance) {
+    using R = decltype(zero);
+    using RowR = Eigen::Matrix<R, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    for (const auto& [T, C, S, scale] : {std::tuple<long, long, long, double>{40, 6, 12, 3.0},
+                                         {300, 30, 80, 2.0},
+                                         {7, 4, 5, 1.0},
+                                         {25, 3, 0, 4.0}}) {
+      const RowR x =
+          generate(static_cast<std::uint64_t>(T * C + S), T, C, scale).template cast<R>();
+      std::vector<std::int64_t> labels(static_cast<size_t>(S));
+      for (long i = 0; i < S; ++i) labels[static_cast<size_t>(i)] = 1 + (i * 7 + i / 3) % (C - 1);
+      if (S >= 4) labels[3] = labels[2];  // a repeat: a blank between them
+      const lossfn::detail::Input<RowR> in(x);
+      const ctc::FrameReader<RowR, R> reader(in);
+      RowR g_linear(T, C), g_log(T, C);
+      const ctc::GradientWriter<RowR, R> linear_out(&g_linear, T, C), log_out(&g_log, T, C);
+      const ctc::Problem p{T, S, C, 0, labels.data(), 0.5};
+      double linear = 0;
+      CAPTURE(sizeof(R), T, C, S);
+      REQUIRE(ctc::linear_sequence<R>(p, 0, reader, linear_out, linear));
+      const double log_space = ctc::logspace_sequence<R>(p, 0, reader, log_out);
+      // Log space rounds each log α (of magnitude up to T·log C) to ε of it.
+      const double value_error = std::abs(linear - log_space) / std::abs(log_space);
+      const double gradient_error = static_cast<double>((g_linear - g_log).cwiseAbs().maxCoeff());
+      INFO(std::scientific << value_error << " " << gradient_error);
+      CHECK(value_error <= value_tolerance);
+      CHECK(gradient_error <= gradient_tolerance);
+    }
+  };
+  agree(0.0, 1e-13, 1e-11);
+  agree(0.0f, 1e-6, 1e-6);  // (linear space takes float's exponentials as the emissions)
   // Logit gaps of 200: emissions of e^-200 underflow float's exponentials, and
   // the linear recursion hands the sequence to log space.
   using RowF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -455,6 +465,128 @@ TEST_CASE("CTCLoss: the linear-space and log-space recursions agree", "[ctc][rec
       xd, Eigen::VectorXi::Constant(1, 4), Eigen::VectorXi(Eigen::Vector2i(1, 2)),
       Eigen::VectorXi::Constant(1, 2));
   CHECK(vd == Approx(740.0).epsilon(1e-15));
+}
+
+TEST_CASE("CTCLoss: log space takes over where a frame's Σ α·β′ disagrees with frame 0's",
+          "[ctc][recursion]") {
+  // Every emission within e^-80 of its frame's largest (normal in float and
+  // double), yet the alignment that carries P is lost in linear space: frame 0
+  // favours label 1, frames 1–19 label 2 (the blank e^-40, label 1 e^-80),
+  // frames 20–31 label 1, frame 32 label 2. The alignment 1 2…2 leads until
+  // frame 19 and then pays e^-80 a frame; the one that waits on the blank to
+  // frame 19 (e^-840, flushed to 0 next to the leader's 1) and then takes
+  // label 1 is P's, l = 840 − (e^-40 or so). α loses it at frame 19 (the
+  // gradient of frames 20–32 would be that of the wrong alignment), and the
+  // time reversal (labels 2 1) loses it in β′ (the value would be 960). Only
+  // the per-frame check sees either.
+  namespace ctc = lossfn::detail::ctc;
+  auto check = [](auto zero) {
+    using R = decltype(zero);
+    using Row = Eigen::Matrix<R, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    Row forward(33, 3);
+    forward.row(0) << -80, 0, -80;
+    for (int t = 1; t < 20; ++t) forward.row(t) << -40, -80, 0;
+    for (int t = 20; t < 32; ++t) forward.row(t) << -80, 0, -80;
+    forward.row(32) << -80, -80, 0;
+    const std::int64_t forward_labels[] = {1, 2}, reversed_labels[] = {2, 1};
+    for (const bool reversed : {false, true}) {
+      CAPTURE(sizeof(R), reversed);
+      const Row x = reversed ? Row(forward.colwise().reverse()) : forward;
+      const std::int64_t* labels = reversed ? reversed_labels : forward_labels;
+      const lossfn::detail::Input<Row> in(x);
+      const ctc::FrameReader<Row, R> reader(in);
+      const ctc::Problem p{33, 2, 3, 0, labels, 1.0};
+      // The emissions are normal: the check of the emissions passes every frame.
+      bool normal = true;
+      R e[3];
+      double em[4];
+      for (Eigen::Index t = 0; t < 33; ++t)
+        ctc::frame_statistics<R>(p, x.data() + 3 * t, e, em, normal);
+      CHECK(normal);
+      // The linear recursion gives the sequence up; log space and the entry points agree.
+      Row g_log(33, 3);
+      const ctc::GradientWriter<Row, R> log_out(&g_log, 33, 3);
+      const ctc::GradientWriter<lossfn::detail::None, R> none(nullptr, 33, 3);
+      double linear = 0;
+      CHECK_FALSE(ctc::linear_sequence<R>(p, 0, reader, none, linear));
+      const double log_space = ctc::logspace_sequence<R>(p, 0, reader, log_out);
+      CHECK(log_space == Approx(840.0).epsilon(1e-12));
+      const auto r = lossfn::CTCLoss()
+                         .reduction(lossfn::Reduction::sum)
+                         .value_and_gradient(x, Eigen::VectorXi::Constant(1, 33),
+                                             Eigen::VectorXi(Eigen::Vector2i(labels[0], labels[1])),
+                                             Eigen::VectorXi::Constant(1, 2));
+      CHECK(static_cast<double>(r.value) == Approx(840.0).epsilon(1e-7));
+      CHECK(same_bits(r.gradient, g_log));
+      // The frames after 19 on P's alignment: label 1 sure and wanted.
+      const Eigen::Index t = reversed ? 32 - 25 : 25;
+      CHECK(std::abs(static_cast<double>(r.gradient(t, 1))) <= 1e-30);
+    }
+  };
+  check(0.0f);
+  check(0.0);
+}
+
+TEST_CASE("CTCLoss: a frame sure of one class keeps the digits of softmax − γ",
+          "[ctc][reference][float32]") {
+  // Where the softmax and the occupancy of the frame's class both round to 1,
+  // their difference is taken as −Σ of the row's other entries (the row of
+  // softmax − γ sums to 0), so a row of tiny entries keeps them and sums to 0.
+  const Eigen::VectorXi frames = Eigen::VectorXi::Constant(1, 3);
+  const Eigen::VectorXi labels = Eigen::VectorXi::Constant(1, 3);
+  const Eigen::VectorXi counts = Eigen::VectorXi::Constant(1, 1);
+  const auto ctc = lossfn::CTCLoss().reduction(lossfn::Reduction::sum);
+  // Frame 0 gives the blank 1 − 2.2e-9 and the label nearly nothing: its
+  // float row against the double one (PyTorch float32 gets -2.2384e-09 too).
+  Eigen::MatrixXf xf(3, 4);
+  xf << 9.51583099f, -10.6578169f, -11.8944073f, -17.046463f, -15.9526968f, 4.38635826f,
+      10.0309753f, -18.843977f, -18.1310749f, 16.2810707f, 0.99999994f, 15.9758911f;
+  const Eigen::MatrixXf gf = ctc.gradient(xf, frames, labels, counts);
+  const Eigen::MatrixXd gd = ctc.gradient(xf.cast<double>().eval(), frames, labels, counts);
+  CHECK(gd(0, 0) == Approx(-2.2384e-09).epsilon(1e-4));
+  for (Eigen::Index t = 0; t < 3; ++t) {
+    CAPTURE(t, gf(t, 0), gd(t, 0));
+    const double scale = gd.row(t).cwiseAbs().maxCoeff();
+    CHECK((gf.cast<double>() - gd).row(t).cwiseAbs().maxCoeff() <= 1e-6 * scale);
+  }
+  // Gaps of 40 (e^-40 below double's ε): the blank sure at frames 0 and 2,
+  // the label at frame 1. Each row sums to 0 to the rounding of its entries.
+  auto row_sums = [&](const auto& x, double tolerance) {
+    const auto g = ctc.gradient(x, frames, labels, counts);
+    for (Eigen::Index t = 0; t < 3; ++t) {
+      const double scale = static_cast<double>(g.row(t).cwiseAbs().maxCoeff());
+      const double sum = static_cast<double>(g.row(t).sum());
+      CAPTURE(t, sum, scale);
+      CHECK(scale > 0);
+      CHECK(std::abs(sum) <= tolerance * scale);
+    }
+  };
+  Eigen::MatrixXd x = Eigen::MatrixXd::Constant(3, 4, -20.0);
+  x(0, 0) = x(1, 3) = x(2, 0) = 20.0;
+  row_sums(x, 1e-13);
+  row_sums(x.cast<float>().eval(), 1e-5);
+}
+
+TEST_CASE("CTCLoss: row-major and column-major logits give the same bits", "[ctc][layouts]") {
+  // Classes far below their frame's largest (exponentials that underflow)
+  // and a number of classes that is no multiple of a SIMD packet.
+  Eigen::MatrixXd x = generate(29, 12, 13, 3.0);
+  for (Eigen::Index t = 0; t < 12; t += 3) x(t, (t + 5) % 13) = -1000.0;
+  x(4, 7) = -720.0;
+  const Eigen::VectorXi frames = (Eigen::VectorXi(2) << 5, 7).finished();
+  const Eigen::VectorXi counts = (Eigen::VectorXi(2) << 2, 3).finished();
+  const Eigen::VectorXi labels = (Eigen::VectorXi(5) << 1, 2, 3, 4, 3).finished();
+  const lossfn::CTCLoss ctc;
+  auto check = [&](const auto& col) {
+    using S = typename std::decay_t<decltype(col)>::Scalar;
+    const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> row = col;
+    const auto a = ctc.value_and_gradient(col, frames, labels, counts);
+    const auto b = ctc.value_and_gradient(row, frames, labels, counts);
+    CHECK(same_scalar_bits(a.value, b.value));
+    CHECK(same_bits(a.gradient, b.gradient));
+  };
+  check(x);
+  check(x.cast<float>().eval());
 }
 
 namespace {

@@ -356,7 +356,7 @@ Partial<double> CTCLoss::run(const Eigen::DenseBase<X>& logits_in,
     factors[n] = !mean ? w[n] : total_weight > 0 ? w[n] * per_label / total_weight : 0.0;
   }
   run_batch<detail::compute_t<S>>(logits, spans, N, all_labels, static_cast<Index>(blank_),
-                                  zero_infinity_, factors, gradient, losses);
+                                  zero_infinity_, factors, w, gradient, losses);
 
   // The reduction, in sequence order; a sequence of weight 0 adds 0 (never 0·inf).
   Partial<double> p;

@@ -72,10 +72,8 @@ Plan decode(Bytes& b) {
   if (p.weight_mode) {
     const Index n = p.weight_mode == 2 ? p.N + 1 : p.N;
     for (Index i = 0; i < n; ++i) p.weights.push_back(4 * (b.u16() / 65535.0));
-    if (p.weight_mode == 3 && n > 0) {
-      Decoded ignored;
-      p.weights[0] = special<double>(b.byte(), ignored);
-    }
+    // A bad value, or a huge valid one (w·l may overflow: not moderate).
+    if (p.weight_mode == 3 && n > 0) p.weights[0] = special<double>(b.byte(), p.d);
     for (double w : p.weights) p.valid = p.valid && w >= 0 && std::isfinite(w);
     p.valid = p.valid && static_cast<Index>(p.weights.size()) == p.N;
   }
