@@ -150,6 +150,25 @@ bool activation_lanes(const S* x, Index x_col, S* y, Index y_col, Index C, bool 
   return true;
 }
 
+/// Softmax or log-softmax of rows [first, first + K·W) of short contiguous
+/// rows (C ≤ tile_cols): the rows are copied into a tile on the stack with
+/// rows side by side, go through activation_lanes there, and are copied back;
+/// short rows gain the SIMD lanes that a row of fewer logits than a packet
+/// (or a few packets and a scalar tail) cannot use. false, with nothing
+/// written, where activation_lanes declines.
+constexpr Index tile_cols = 64;
+template <class S, int K>
+bool activation_tile(const S* x, Index x_row, S* y, Index y_row, Index C, bool take_log) {
+  constexpr Index B = K * Vec<S>::size;
+  S tile[tile_cols * B];
+  for (Index r = 0; r < B; ++r)
+    for (Index c = 0; c < C; ++c) tile[c * B + r] = x[r * x_row + c];
+  if (!activation_lanes<S, K>(tile, B, tile, B, C, take_log)) return false;
+  for (Index r = 0; r < B; ++r)
+    for (Index c = 0; c < C; ++c) y[r * y_row + c] = tile[c * B + r];
+  return true;
+}
+
 /// Softmax or log-softmax of every row of x into y (checked, same shape).
 /// float and double rows go through SIMD lanes when x and y both keep a
 /// row's entries contiguous (activation_row_packets) or both keep the rows
@@ -162,13 +181,25 @@ void row_activation(const X& x, Y& y, bool take_log) {
   if constexpr (has_packet<S> && std::is_same_v<typename X::Scalar, S> &&
                 std::is_same_v<typename Y::Scalar, S> && direct_access<X> && direct_access<Y>) {
     constexpr Index W = Vec<S>::size;
-    constexpr int K = 64 / int(sizeof(S) * W) > 1 ? 64 / int(sizeof(S) * W) : 1;  // a cache line
+    // Blocks of four cache lines of rows (K packets): on a column-major x
+    // whose columns lie far apart, each column's run is long enough for the
+    // prefetcher, and a block's state (K packets of max and sum) stays in L1.
+    constexpr int K = 256 / int(sizeof(S) * W) > 1 ? 256 / int(sizeof(S) * W) : 1;
     const S* xd = x.data();
     S* yd = y.data();
-    if (C >= W && (x.colStride() == 1 || C == 1) && (y.colStride() == 1 || C == 1)) {
-      for (Index i = 0; i < N; ++i)
-        if (!activation_row_packets(xd + i * x.rowStride(), yd + i * y.rowStride(), C, take_log))
+    if (x.colStride() == 1 && y.colStride() == 1 && C > 1) {
+      auto one_row = [&](Index i) {
+        if (C < W ||
+            !activation_row_packets(xd + i * x.rowStride(), yd + i * y.rowStride(), C, take_log))
           activation_row_scalar<S>(x, y, i, take_log);
+      };
+      Index i = 0;
+      if (C <= tile_cols)
+        for (; i + K * W <= N; i += K * W)
+          if (!activation_tile<S, K>(xd + i * x.rowStride(), x.rowStride(), yd + i * y.rowStride(),
+                                     y.rowStride(), C, take_log))
+            for (Index r = i; r < i + K * W; ++r) one_row(r);
+      for (; i < N; ++i) one_row(i);
       return;
     }
     if (C >= 1 && (x.rowStride() == 1 || N == 1) && (y.rowStride() == 1 || N == 1)) {
@@ -268,7 +299,7 @@ void softmax(const Eigen::DenseBase<X>& x, Out<Y> y) {
 
 /// log softmax of each row: (x_c − m) − log Σ_c' exp(x_c' − m), the largest
 /// logit's entry as −log1p(Σ of the others' exp(x − m)), so that a logit far
-/// above the others keeps its digits (−4.1e-8, not 0, for a gap of 17 in
+/// above the others keeps its digits (−4.1e-8, not 0, for a gap of 17 over one other logit in
 /// float). Limits, layouts, types and outputs as softmax: a row holding one
 /// +inf gives 0 there and −inf elsewhere.
 template <class X>
@@ -281,7 +312,7 @@ void log_softmax(const Eigen::DenseBase<X>& x, Out<Y> y) {
 }
 
 /// σ(x) = 1 / (1 + e^{−x}) of every entry, as BinaryCrossEntropyWithLogits
-/// computes it: from e^{−|x|}, so σ(−800) = 0 and σ(−30) = 9.4e-14 to full
+/// computes it: from e^{−|x|}, so σ(−800) = 0 and σ(−30) = 9.3576e-14 to full
 /// precision, σ(±inf) = 1 / 0, NaN stays NaN. Layouts, types and outputs as softmax.
 template <class X>
 typename X::PlainObject sigmoid(const Eigen::DenseBase<X>& x) {
