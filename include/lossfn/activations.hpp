@@ -269,6 +269,16 @@ void activation(const Eigen::DenseBase<X>& x_in, Out<Y> y_out, Activation a) {
     row_activation(x, y, a == Activation::log_softmax);
 }
 
+/// A column vector is N rows of one class each, whose softmax is 1
+/// everywhere: almost surely meant as one row.
+template <class X>
+constexpr bool rows_of_classes() {
+  static_assert(X::ColsAtCompileTime != 1,
+                "lossfn::softmax / log_softmax: x is a column vector (rows of one class each, "
+                "softmax 1 everywhere); for the softmax over the vector pass v.transpose()");
+  return true;
+}
+
 template <class X>
 typename X::PlainObject activation(const Eigen::DenseBase<X>& x, Activation a) {
   typename X::PlainObject y(x.rows(), x.cols());
@@ -284,9 +294,11 @@ typename X::PlainObject activation(const Eigen::DenseBase<X>& x, Activation a) {
 /// its limit (1 there, 0 elsewhere; PyTorch gives NaN); two +inf, only −inf
 /// or a NaN give NaN. Any layout; float, double, Eigen::half and bfloat16
 /// (computed in float). Returns a plain object of x's scalar and storage
-/// order.
+/// order. A column vector (compile-time one column) does not compile: its
+/// softmax is 1 everywhere; `v.transpose()` is one row.
 template <class X>
 typename X::PlainObject softmax(const Eigen::DenseBase<X>& x) {
+  static_assert(detail::rows_of_classes<X>());
   return detail::activation(x, detail::Activation::softmax);
 }
 /// softmax into the caller's `lossfn::out(y)`, without allocating: y has x's
@@ -294,6 +306,7 @@ typename X::PlainObject softmax(const Eigen::DenseBase<X>& x) {
 /// may be x itself: `lossfn::softmax(z, lossfn::out(z))`.
 template <class X, class Y>
 void softmax(const Eigen::DenseBase<X>& x, Out<Y> y) {
+  static_assert(detail::rows_of_classes<X>());
   detail::activation(x, y, detail::Activation::softmax);
 }
 
@@ -304,10 +317,12 @@ void softmax(const Eigen::DenseBase<X>& x, Out<Y> y) {
 /// +inf gives 0 there and −inf elsewhere.
 template <class X>
 typename X::PlainObject log_softmax(const Eigen::DenseBase<X>& x) {
+  static_assert(detail::rows_of_classes<X>());
   return detail::activation(x, detail::Activation::log_softmax);
 }
 template <class X, class Y>
 void log_softmax(const Eigen::DenseBase<X>& x, Out<Y> y) {
+  static_assert(detail::rows_of_classes<X>());
   detail::activation(x, y, detail::Activation::log_softmax);
 }
 
