@@ -150,9 +150,9 @@ bool activation_lanes(const S* x, Index x_col, S* y, Index y_col, Index C, bool 
   return true;
 }
 
-/// Softmax or log-softmax of rows [first, first + K·W) of short contiguous
-/// rows (C ≤ tile_cols): the rows are copied into a tile on the stack with
-/// rows side by side, go through activation_lanes there, and are copied back;
+/// Softmax or log-softmax of K·W short contiguous rows (C ≤ tile_cols, the
+/// first at x, the next x_row further): they are copied into a tile on the
+/// stack side by side, go through activation_lanes there, and are copied back;
 /// short rows gain the SIMD lanes that a row of fewer logits than a packet
 /// (or a few packets and a scalar tail) cannot use. false, with nothing
 /// written, where activation_lanes declines.
