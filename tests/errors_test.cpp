@@ -423,6 +423,15 @@ TEST_CASE("ignore_index: ignored rows skip the range check, never the weight che
   check(lossfn::SoftmaxCrossEntropy());
   check(lossfn::NegativeLogLikelihood());
   check(lossfn::SoftmaxFocalLoss());
+  check(lossfn::ZeroOneLoss());
+  // ZeroOneLoss's ignore_index is for class indices: with binary labels of
+  // pred's shape (never padding) it is an error, not silently unused
+  const Mat labels = Mat::Ones(4, 3);
+  accepts(lossfn::ZeroOneLoss(), x, labels);
+  rejects(lossfn::ZeroOneLoss().ignore_index(-1), x, labels,
+          "ZeroOneLoss: ignore_index is set, but target holds binary labels of pred's shape; "
+          "ignore_index applies to class indices (an N x 1 integer column, with C >= 2 columns "
+          "of pred)");
   // unsigned labels never alias a negative ignore_index through wrap-around
   Eigen::Matrix<std::uint64_t, Eigen::Dynamic, 1> yu = classes(4, 3).cast<std::uint64_t>();
   yu(2) = std::numeric_limits<std::uint64_t>::max();  // -1 as a long long

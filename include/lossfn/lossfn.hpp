@@ -6,6 +6,8 @@
 #include "core.hpp"
 #include "version.hpp"
 
+#include "activations.hpp"
+
 #include "binary_cross_entropy.hpp"
 #include "binary_cross_entropy_with_logits.hpp"
 #include "categorical_cross_entropy.hpp"

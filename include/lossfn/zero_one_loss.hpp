@@ -1,7 +1,9 @@
 // lossfn — 0-1 loss (classification error).
 #pragma once
 
-#include "detail/loss.hpp"
+#include <optional>
+
+#include "detail/class_options.hpp"
 #include "hinge.hpp"
 
 LOSSFN_WARNINGS_OFF
@@ -24,8 +26,9 @@ struct ZeroOneBinary : Elementwise<ZeroOneBinary> {
     return {select(f != f, f, select(wrong, S(1), S(0))), S(0), S(0)};
   }
 };
-/// Multi-class 0-1 terms: the prediction is the first maximal column.
-struct ZeroOneMulticlass : Rowwise<ZeroOneMulticlass> {
+/// Multi-class 0-1 terms: the prediction is the first maximal column. Its
+/// ignore_index is ZeroOneLoss's (class weights are never set).
+struct ZeroOneMulticlass : ClassIndexLoss<ZeroOneMulticlass, true> {
   static constexpr const char* name = "ZeroOneLoss";
   template <class Row>
   typename Row::Scalar row(const Row& r) const {
@@ -57,13 +60,25 @@ struct ZeroOneMulticlass : Rowwise<ZeroOneMulticlass> {
 /// The target's shape tells which: pred's shape is binary, N x 1 indices is
 /// multi-class. It is piecewise constant, so it has no gradient or Hessian:
 /// train with a surrogate (Hinge, BinaryCrossEntropyWithLogits,
-/// SoftmaxCrossEntropy) and report this. Options: reduction (mean).
+/// SoftmaxCrossEntropy) and report this. Options: ignore_index (none;
+/// multi-class: a row whose class index equals it has term 0 and is left out
+/// of the mean's denominator, the accuracy of a padded batch), reduction (mean).
 /// scikit-learn: zero_one_loss; Keras: 1 − Accuracy.
 class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
  public:
   static constexpr const char* name = "ZeroOneLoss";
   static constexpr bool differentiable = false, twice_differentiable = false, smooth = false,
                         convex = false, row_wise = false;
+
+  /// Rows whose class index equals this value count neither as right nor
+  /// wrong, nor in the mean's denominator (multi-class form only: with
+  /// binary labels of pred's shape, setting it is an error, since a binary
+  /// label is never padding). It may lie outside [0, C), e.g. -1 or -100.
+  ZeroOneLoss& ignore_index(long long index) {
+    multiclass_.ignore_index(index);
+    return *this;
+  }
+  std::optional<long long> ignore_index() const { return multiclass_.ignore_index(); }
 
   /// The terms before reduction: pred's shape (binary) or N x 1 (multi-class).
   template <class P, class T, class... W>
@@ -97,13 +112,18 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
   Partial<double> compute(const P& pred, const T& target,
                           const detail::Request<W, G, H, U>& request) const {
     if (target.rows() == pred.rows() && target.cols() == pred.cols()) {
+      if (multiclass_.has_ignore_index())
+        detail::fail(std::string(name) +
+                     ": ignore_index is set, but target holds binary labels of pred's shape; "
+                     "ignore_index applies to class indices (an N x 1 integer column, with C "
+                     ">= 2 columns of pred)");
       detail::ZeroOneBinary binary;
       binary.reduction(reduction());
       return detail::run_elementwise<0>(binary, pred, target, request);
     }
     if constexpr (std::is_integral_v<typename T::Scalar>) {
       if (pred.cols() >= 2 && target.cols() == 1) {
-        detail::ZeroOneMulticlass multiclass;
+        detail::ZeroOneMulticlass multiclass = multiclass_;
         multiclass.reduction(reduction());
         return detail::run_rowwise<0>(multiclass, pred, target, request);
       }
@@ -114,6 +134,9 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
                            detail::shape_text(pred.rows(), 1) +
                            " (integer class indices, with C >= 2 columns of pred)");
   }
+
+ private:
+  detail::ZeroOneMulticlass multiclass_;
 };
 
 #undef LOSSFN_ZERO_ONE_MESSAGE

@@ -453,7 +453,8 @@ bool results_fit(const Case& c) {
 /// Every case of `loss_name` in the reference files (cases.txt: PyTorch's
 /// losses; cases_extended.txt: more losses, sample weights, Hessians;
 /// cases_poly.txt: PolyCrossEntropy, tests/tools/poly_reference.py;
-/// cases_objectives.txt: the gradient-boosting objectives; cases_cox.txt): in
+/// cases_objectives.txt: the gradient-boosting objectives; cases_cox.txt;
+/// cases_zero_one.txt: ZeroOneLoss's ignore_index, tests/tools/zero_one_reference.py): in
 /// double, and in float where the inputs are floats and the expected results
 /// fit in float (results_fit). One call per loss in the whole suite, so that
 /// each loss's checks are instantiated once.
@@ -461,7 +462,7 @@ template <class Loss>
 void check_reference_cases(const std::string& loss_name) {
   size_t count = 0;
   for (const char* file : {"cases.txt", "cases_extended.txt", "cases_poly.txt",
-                           "cases_objectives.txt", "cases_cox.txt"}) {
+                           "cases_objectives.txt", "cases_cox.txt", "cases_zero_one.txt"}) {
     for (const Case& c : cases_of(file, loss_name)) {
       ++count;
       check_case<Loss, double>(c);

@@ -94,7 +94,8 @@ bool row_max_packets(const S* x, Eigen::Index C, S& max) {
 /// packets are compared with m until the first that holds it, whose lane
 /// argmax then adds 0, not its e_c = 1 — no pass of its own, no select in
 /// every packet. With `out`, e_c is also written to out[c]: one exp per
-/// logit serves the sum and the gradient.
+/// logit serves the sum and the gradient (or a softmax; out may be x, each
+/// x[c] is read before out[c] is written).
 template <class S>
 S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out) {
   using V = Vec<S>;
@@ -108,8 +109,10 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out)
     V e = exp_nonpositive(V(v - vm));
     if (out) e.store(out + c);
     if (argmax < 0 && (v == vm).any()) {  // the first packet holding m
+      S lanes[W];  // (v's lanes, not x: out may be x itself)
+      v.store(lanes);
       Eigen::Index k = 0;
-      while (x[c + k] != m) ++k;
+      while (lanes[k] != m) ++k;
       e = with_lane(e, k, S(0));
       argmax = c + k;
     }
@@ -117,9 +120,10 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out)
   }
   S rest = sum_in_lane_order(sum);
   for (; c < C; ++c) {
-    const S e = exp(S(x[c] - m));
+    const S xc = x[c];
+    const S e = exp(S(xc - m));
     if (out) out[c] = e;
-    if (argmax < 0 && x[c] == m)
+    if (argmax < 0 && xc == m)
       argmax = c;
     else
       rest += e;
