@@ -187,7 +187,7 @@ struct has_transcendentals<Loss, X,
 /// The loss's derivatives at (p, t), with its per-column parameter if it has
 /// one and its transcendental inputs if it names them.
 template <int Order, class Loss, class X>
-Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
+Derivatives<X> formula_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
   if constexpr (has_transcendentals<Loss, X>::value) {
     const auto inputs = loss.transcendentals(p, t);
     if constexpr (Loss::per_column)
@@ -199,6 +199,50 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
       return loss.template evaluate<Order>(p, t, parameter);
     else
       return loss.template evaluate<Order>(p, t);
+  }
+}
+
+/// Whether a loss's formula runs in double for float data: the loss declares
+/// `using float_compute = double;` where float arithmetic cannot keep its
+/// results within 4 ulp of the float64 value of the same inputs
+/// (cancellation, an exponent's rounded argument) at a price below double's.
+/// Its float results are then its double results rounded once.
+template <class Loss, class = void>
+struct computes_in_double : std::false_type {};
+template <class Loss>
+struct computes_in_double<Loss, std::void_t<typename Loss::float_compute>>
+    : std::is_same<typename Loss::float_compute, double> {};
+
+/// formula_at in the loss's compute type: X itself, or for float data
+/// (scalars or packets) of a loss that computes in double, double — a
+/// packet widened into two double packets, evaluated, and rounded back.
+template <int Order, class Loss, class X>
+Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
+  constexpr bool widen_scalar = std::is_same_v<X, float>;
+  constexpr bool widen_packet = std::is_same_v<X, Vec<float>> && has_packet<float>;
+  if constexpr (!computes_in_double<Loss>::value || !(widen_scalar || widen_packet)) {
+    return formula_at<Order>(loss, p, t, parameter);
+  } else if constexpr (widen_scalar) {
+    const auto d = formula_at<Order>(loss, double(p), double(t), double(parameter));
+    return {float(d.value), float(d.first), float(d.second)};
+  } else if constexpr (widens_in_halves) {
+    Vec<double> p0, p1, t0, t1, r0, r1;
+    widen(p, p0, p1), widen(t, t0, t1), widen(parameter, r0, r1);
+    const auto lo = formula_at<Order>(loss, p0, t0, r0), hi = formula_at<Order>(loss, p1, t1, r1);
+    Derivatives<X> d;
+    d.value = narrow(lo.value, hi.value);
+    if constexpr (Order >= 1) d.first = narrow(lo.first, hi.first);
+    if constexpr (Order >= 2) d.second = narrow(lo.second, hi.second);
+    return d;
+  } else {  // no double packets of half the width: lane by lane
+    constexpr int W = X::size;
+    float ps[W], ts[W], rs[W], out[3][W];
+    p.store(ps), t.store(ts), parameter.store(rs);
+    for (int l = 0; l < W; ++l) {
+      const Derivatives<float> d = evaluate_at<Order>(loss, ps[l], ts[l], rs[l]);
+      out[0][l] = d.value, out[1][l] = d.first, out[2][l] = d.second;
+    }
+    return {X::load(out[0]), X::load(out[1]), X::load(out[2])};
   }
 }
 
