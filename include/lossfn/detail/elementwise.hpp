@@ -187,7 +187,7 @@ struct has_transcendentals<Loss, X,
 /// The loss's derivatives at (p, t), with its per-column parameter if it has
 /// one and its transcendental inputs if it names them.
 template <int Order, class Loss, class X>
-Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
+Derivatives<X> formula_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
   if constexpr (has_transcendentals<Loss, X>::value) {
     const auto inputs = loss.transcendentals(p, t);
     if constexpr (Loss::per_column)
@@ -202,8 +202,151 @@ Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& pa
   }
 }
 
+/// Whether a loss's formula runs in double for float data: the loss declares
+/// `using float_compute = double;` where float arithmetic cannot keep its
+/// results within 4 ulp of the float64 value of the same inputs
+/// (cancellation, an exponent's rounded argument) at a price below double's.
+/// Its float results are then its double results rounded once.
+template <class Loss, class = void>
+struct computes_in_double : std::false_type {};
+template <class Loss>
+struct computes_in_double<Loss, std::void_t<typename Loss::float_compute>>
+    : std::is_same<typename Loss::float_compute, double> {};
+
+/// formula_at in double on a float packet: widened into two double packets,
+/// evaluated, and rounded back. Out of line: the SIMD kernels are flattened,
+/// and two double evaluations in each of their sixteen unrolled steps would
+/// make them (and their compilation) many times larger.
+template <int Order, class Loss>
+LOSSFN_NOINLINE Derivatives<Vec<float>> formula_in_double(const Loss& loss, const Vec<float>& p,
+                                                          const Vec<float>& t,
+                                                          const Vec<float>& parameter) {
+  Vec<double> p0, p1, t0, t1, r0, r1;
+  widen(p, p0, p1), widen(t, t0, t1), widen(parameter, r0, r1);
+  const auto lo = formula_at<Order>(loss, p0, t0, r0), hi = formula_at<Order>(loss, p1, t1, r1);
+  Derivatives<Vec<float>> d;
+  d.value = narrow(lo.value, hi.value);
+  if constexpr (Order >= 1) d.first = narrow(lo.first, hi.first);
+  if constexpr (Order >= 2) d.second = narrow(lo.second, hi.second);
+  return d;
+}
+
+/// formula_at in the loss's compute type: X itself, or for float data
+/// (scalars or packets) of a loss that computes in double, double, rounded
+/// back to float once.
+template <int Order, class Loss, class X>
+Derivatives<X> evaluate_at(const Loss& loss, const X& p, const X& t, const X& parameter) {
+  constexpr bool widen_scalar = std::is_same_v<X, float>;
+  constexpr bool widen_packet = std::is_same_v<X, Vec<float>> && has_packet<float>;
+  if constexpr (!computes_in_double<Loss>::value || !(widen_scalar || widen_packet)) {
+    return formula_at<Order>(loss, p, t, parameter);
+  } else if constexpr (widen_scalar) {
+    const auto d = formula_at<Order>(loss, double(p), double(t), double(parameter));
+    return {float(d.value), float(d.first), float(d.second)};
+  } else if constexpr (widens_in_halves) {
+    return formula_in_double<Order>(loss, p, t, parameter);
+  } else {  // no double packets of half the width: lane by lane
+    constexpr int W = X::size;
+    float ps[W], ts[W], rs[W], out[3][W];
+    p.store(ps), t.store(ts), parameter.store(rs);
+    for (int l = 0; l < W; ++l) {
+      const Derivatives<float> d = evaluate_at<Order>(loss, ps[l], ts[l], rs[l]);
+      out[0][l] = d.value, out[1][l] = d.first, out[2][l] = d.second;
+    }
+    return {X::load(out[0]), X::load(out[1]), X::load(out[2])};
+  }
+}
+
 /// No value rules to test in the SIMD loop (packet_range's default).
 struct NoRules {};
+
+/// Each term and derivative times its sample weight: w·l, w·l′, w·l″.
+template <int Order, class V>
+void weigh(Derivatives<V>& d, const V& weight) {
+  d.value = weight * d.value;
+  if constexpr (Order >= 1) d.first = weight * d.first;
+  if constexpr (Order >= 2) d.second = weight * d.second;
+}
+
+/// The whole packets from k on (k is left at the first coefficient after
+/// them), their terms summed into lanes. step(q, acc, first) evaluates the
+/// packet at q, stores its derivatives and adds its term to acc (first: the
+/// chain's first term, which starts it: 0 + x would cost an addition per
+/// chain per step and give the same sum).
+/// Sixteen packets a step into four accumulators, each a chain of four
+/// terms, joined as (a0 + a1) + (a2 + a3): at most 5 roundings in each
+/// lane's float sum of the step's 16 terms, widened to double once per step
+/// (widening a float packet, two conversions and an extract, costs as many
+/// vector operations as MSE's arithmetic on 3 packets: once per 16 packets
+/// it is a small share of the loop); then steps of 8, 4 and 1 packets.
+/// Unrolled: the steps written out for speed (outputs stored a packet at a
+/// time); the step of 16 is two loops of 8: a single loop of 16 is left
+/// rolled by g++ 12 (its accumulators then live on the stack), and sixteen
+/// steps written out make very large flattened functions for the losses
+/// with long formulas. Not unrolled: each step written once (outputs
+/// scattered, where the writes, not the loop, set the pace), the same
+/// chains, so the same sums.
+template <bool Unrolled, class S, class Step>
+void whole_packets(Index& k, Index end, LaneSums<S>& lanes, const Step& step) {
+  using V = Vec<S>;
+  constexpr Index W = V::size;
+  if constexpr (Unrolled) {
+    for (; k + 16 * W <= end; k += 16 * W) {
+      V a[4];
+      for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4], j < 4);
+      for (int j = 0; j < 8; ++j) step(k + (8 + j) * W, a[j % 4], false);
+      lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+    }
+    for (; k + 8 * W <= end; k += 8 * W) {
+      V a[4];
+      for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4], j < 4);
+      lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+    }
+    for (; k + 4 * W <= end; k += 4 * W) {
+      V a0, a1;
+      step(k, a0, true);
+      step(k + W, a1, true);
+      step(k + 2 * W, a0, false);
+      step(k + 3 * W, a1, false);
+      lanes.add(a0 + a1);
+    }
+    for (; k + W <= end; k += W) {
+      V a;
+      step(k, a, true);
+      lanes.add(a);
+    }
+  } else {
+    for (int m = 16; m >= 1; m = m == 4 ? 1 : m / 2) {
+      const int chains = m >= 8 ? 4 : m == 4 ? 2 : 1;
+      for (; k + m * W <= end; k += m * W) {
+        V a[4] = {V(0), V(0), V(0), V(0)};
+        for (int j = 0; j < m; ++j) step(k + j * W, a[j % chains], j < chains);
+        lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
+      }
+    }
+  }
+}
+
+/// The last partial packet, coefficients [k, end) with end − k < W: evaluated
+/// on a padded copy (zeros: a finite point of every loss's domain, with
+/// weight 0), so every coefficient goes through the same packet code
+/// wherever it sits. Returns sum plus its terms, added in lane order.
+template <int Order, bool Weighted, class Loss, class S, class Store>
+double padded_tail(const Loss& loss, const S* p, const S* t, const S* w, Index w_offset, Index k,
+                   Index end, const Vec<S>& vparameter, const Store& store, double sum) {
+  using V = Vec<S>;
+  constexpr Index W = V::size;
+  S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
+  std::copy(p + k, p + end, pb);
+  std::copy(t + k, t + end, tb);
+  if constexpr (Weighted) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
+  Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
+  if constexpr (Weighted) weigh<Order>(d, V::load(wb));
+  d.value.store(ub);
+  for (Index l = 0; l < end - k; ++l) sum += static_cast<double>(ub[l]);
+  store(k, end - k, d);
+  return sum;
+}
 
 /// The SIMD kernel: the terms of coefficients [begin, end) of contiguous
 /// pred and target, one packet at a time through the loss's own
@@ -212,21 +355,15 @@ struct NoRules {};
 /// contiguous run w[k − w_offset]: each term and derivative is multiplied by
 /// its weight, as in the scalar loop (Weighted: whether the call has
 /// weights, a template argument so that each instantiation compiles one
-/// loop nest, not two). Unrolled: the steps written out for speed (outputs
-/// stored a packet at a time), or each written once (outputs scattered),
-/// which adds the same terms in the same order. Returns the (weighted)
-/// terms' sum.
-/// Float terms are summed sixteen to a lane in float (four chains of four,
-/// joined by a tree of depth 2; eight or four in a block's last whole
-/// packets), then in double per lane;
-/// the lanes are then added in a fixed order (LaneSums::total), so the
-/// result is a function of the data and the packet width only (never of the
-/// outputs' layout). The last
-/// partial packet is evaluated on a padded copy (zeros: a finite point of
-/// every loss's domain, with weight 0), so every coefficient goes through
-/// the same packet code wherever it sits. With `breaks` (a value rule's
-/// negation, for packets and scalars), every coefficient is also tested, and
-/// *broken set if one breaks the rule.
+/// loop nest, not two). Unrolled: whole_packets' two forms, which add the
+/// same terms in the same order. Returns the (weighted) terms' sum.
+/// Float terms are summed sixteen to a lane in float (whole_packets), then
+/// in double per lane; the lanes are then added in a fixed order
+/// (LaneSums::total), so the result is a function of the data and the
+/// packet width only (never of the outputs' layout). The last partial
+/// packet goes through padded_tail. With `breaks` (a value rule's negation,
+/// for packets and scalars), every coefficient is also tested, and *broken
+/// set if one breaks the rule.
 template <int Order, bool Weighted, bool Unrolled, class Loss, class S, class Store,
           class Rules = NoRules>
 LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, const S* w,
@@ -234,104 +371,31 @@ LOSSFN_FLATTEN double packet_range(const Loss& loss, const S* p, const S* t, con
                                    const Store& store, const Rules& breaks = {},
                                    bool* broken = nullptr) {
   using V = Vec<S>;
-  constexpr Index W = V::size;
   constexpr bool checking = !std::is_same_v<Rules, NoRules>;
   const V vparameter(parameter);
   LaneSums<S> lanes;              // a double per lane
   Mask<S> bad = Mask<S>::none();  // lanes that broke a value rule (checking)
-  // Whole packets (nothing is tested per packet); each packet's derivatives
-  // weighted by its weights (w·l, w·l′, w·l″) when there are.
+  auto step = [&](Index q, V& acc, bool first) {
+    const V pv = V::load(p + q), tv = V::load(t + q);
+    if constexpr (checking) bad = bad || breaks(pv, tv);
+    Derivatives<V> d = evaluate_at<Order>(loss, pv, tv, vparameter);
+    if constexpr (Weighted) weigh<Order>(d, V::load(w + (q - w_offset)));
+    if (first)
+      acc = d.value;
+    else
+      acc += d.value;
+    store(q, V::size, d);
+  };
   Index k = begin;
-  {
-    // (first: the chain's first term, which starts it: 0 + x would cost
-    // an addition per chain per step and give the same sum.)
-    auto step = [&](Index q, V& acc, bool first) {
-      const V pv = V::load(p + q), tv = V::load(t + q);
-      if constexpr (checking) bad = bad || breaks(pv, tv);
-      Derivatives<V> d = evaluate_at<Order>(loss, pv, tv, vparameter);
-      if constexpr (Weighted) {
-        const V wv = V::load(w + (q - w_offset));
-        d.value = wv * d.value;
-        if constexpr (Order >= 1) d.first = wv * d.first;
-        if constexpr (Order >= 2) d.second = wv * d.second;
-      }
-      if (first)
-        acc = d.value;
-      else
-        acc += d.value;
-      store(q, W, d);
-    };
-    // Sixteen packets a step into four accumulators, each a chain of four
-    // terms, joined as (a0 + a1) + (a2 + a3): at most 5 roundings in each
-    // lane's float sum of the step's 16 terms, widened to double once per
-    // step. (Widening a float packet, two conversions and an extract, costs
-    // as many vector operations as MSE's arithmetic on 3 packets: once per
-    // 16 packets it is a small share of the loop.) The step is two loops of
-    // 8: a single loop of 16 is left rolled by g++ 12 (its accumulators then
-    // live on the stack), and sixteen steps written out make very large
-    // flattened functions for the losses with long formulas.
-    if constexpr (Unrolled) {
-      for (; k + 16 * W <= end; k += 16 * W) {
-        V a[4];
-        for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4], j < 4);
-        for (int j = 0; j < 8; ++j) step(k + (8 + j) * W, a[j % 4], false);
-        lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
-      }
-      for (; k + 8 * W <= end; k += 8 * W) {
-        V a[4];
-        for (int j = 0; j < 8; ++j) step(k + j * W, a[j % 4], j < 4);
-        lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
-      }
-      for (; k + 4 * W <= end; k += 4 * W) {
-        V a0, a1;
-        step(k, a0, true);
-        step(k + W, a1, true);
-        step(k + 2 * W, a0, false);
-        step(k + 3 * W, a1, false);
-        lanes.add(a0 + a1);
-      }
-      for (; k + W <= end; k += W) {
-        V a;
-        step(k, a, true);
-        lanes.add(a);
-      }
-    } else {
-      // The same steps and the same chains (so the same sums), one step
-      // written once: the kernel of outputs written coefficient by
-      // coefficient, where the writes, not the loop, set the pace.
-      for (int m = 16; m >= 1; m = m == 4 ? 1 : m / 2) {
-        const int chains = m >= 8 ? 4 : m == 4 ? 2 : 1;
-        for (; k + m * W <= end; k += m * W) {
-          V a[4] = {V(0), V(0), V(0), V(0)};
-          for (int j = 0; j < m; ++j) step(k + j * W, a[j % chains], j < chains);
-          lanes.add(V(a[0] + a[1]) + V(a[2] + a[3]));
-        }
-      }
-    }
-  }
+  whole_packets<Unrolled>(k, end, lanes, step);
   double sum = lanes.total();
   if constexpr (checking) {
     bool tail = false;  // the last partial packet's coefficients, one by one
     for (Index q = k; q < end; ++q) tail = tail || breaks(p[q], t[q]);
     if (tail || bad.any()) *broken = true;
   }
-  if (k < end) {
-    const Index n = end - k;
-    S pb[W] = {}, tb[W] = {}, wb[W] = {}, ub[W];
-    std::copy(p + k, p + end, pb);
-    std::copy(t + k, t + end, tb);
-    if constexpr (Weighted) std::copy(w + (k - w_offset), w + (end - w_offset), wb);
-    Derivatives<V> d = evaluate_at<Order>(loss, V::load(pb), V::load(tb), vparameter);
-    if constexpr (Weighted) {
-      const V wv = V::load(wb);
-      d.value = wv * d.value;
-      if constexpr (Order >= 1) d.first = wv * d.first;
-      if constexpr (Order >= 2) d.second = wv * d.second;
-    }
-    d.value.store(ub);
-    for (Index l = 0; l < n; ++l) sum += static_cast<double>(ub[l]);
-    store(k, n, d);
-  }
+  if (k < end)
+    sum = padded_tail<Order, Weighted>(loss, p, t, w, w_offset, k, end, vparameter, store, sum);
   return sum;
 }
 
@@ -385,16 +449,229 @@ LOSSFN_NOINLINE void write_packet(const O& out, S* direct, Index k, Index n, con
   }
 }
 
+/// What the SIMD and the scalar loops of one call share: the outputs, the
+/// scale that makes the derivatives those of the value the loss's reduction
+/// returns (0 for an empty mean), and the traversal in pred's storage order,
+/// cut into blocks of block_size coefficients.
+template <class S, class G, class H, class U>
+struct Pass {
+  Output<G> gradient;
+  Output<H> hessian;
+  Output<U> terms;
+  S scale;
+  bool empty;
+  bool row_major;
+  Index rows, cols, size, line, blocks;  // line: coefficients per line of the traversal
+};
+
+/// The writer of a SIMD call's derivatives (store(k, n, d): coefficients
+/// k .. k + n). Outputs in the traversal's contiguous order take whole
+/// packets; any other output (a Block, a strided Map, the other storage
+/// order) is written coefficient by coefficient from the same packets
+/// (write_packet, out of line, so that the loop's copies of its step stay
+/// small), so that the value and the derivatives never depend on where they
+/// are written.
+template <int Order, class S, class G, class H, class U>
+struct PacketStore {
+  using V = Vec<S>;
+  const Pass<S, G, H, U>& pass;
+  S* g = direct_data<S>(pass.gradient, pass.row_major);
+  S* h = direct_data<S>(pass.hessian, pass.row_major);
+  S* u = direct_data<S>(pass.terms, pass.row_major);
+  V scale = V(pass.scale);
+
+  template <class O>
+  void put(const O& out, S* direct, Index k, Index n, const V& v) const {
+    if (direct && n == V::size)
+      v.store(direct + k);
+    else
+      write_packet(out, direct, k, n, v, pass.line, pass.row_major);
+  }
+  void operator()(Index k, Index n, const Derivatives<V>& d) const {
+    if constexpr (wanted<U>) put(pass.terms, u, k, n, d.value);
+    if constexpr (Order >= 1) put(pass.gradient, g, k, n, V(scale * d.first));
+    if constexpr (Order >= 2) put(pass.hessian, h, k, n, V(scale * d.second));
+  }
+  /// Every output one contiguous run in this order: then whole packets are
+  /// stored without a test (direct(), the common case, decided once per
+  /// call; a test and a call site per output in each unrolled step cost
+  /// MSE's fused call at 1K floats a third of its time).
+  bool all_direct() const {
+    return (!wanted<U> || u) && (Order < 1 || !wanted<G> || g) && (Order < 2 || !wanted<H> || h);
+  }
+  void direct(Index k, Index n, const Derivatives<V>& d) const {
+    if (n != V::size) return (*this)(k, n, d);
+    if constexpr (wanted<U>) d.value.store(u + k);
+    if constexpr (Order >= 1 && wanted<G>) V(scale * d.first).store(g + k);
+    if constexpr (Order >= 2 && wanted<H>) V(scale * d.second).store(h + k);
+  }
+};
+
+/// Runs the blocks of a SIMD call through packet_range: range(w_offset,
+/// from, to, parameter, &broken) for each contiguous run — the block, or
+/// (by_column) its part in each column, with that column's parameter and,
+/// for one weight per row (per_row_runs), the column's weight offset.
+/// Returns the sum (reduce.hpp: the same for any thread count); *broken is
+/// set if a block's values broke a rule.
+template <class Loss, class S, class G, class H, class U, class Range>
+double packet_blocks(const Loss& loss, const Pass<S, G, H, U>& pass, S parameter, bool by_column,
+                     bool per_row_runs, const Range& range, std::atomic<bool>& broken) {
+  const Index rows = pass.rows, size = pass.size;
+  return sum_blocks(pass.blocks, size, [&](Index b) {
+    const Index begin = b * block_size, end = std::min(size, begin + block_size);
+    bool block_broken = false;
+    double s = 0;
+    if (by_column) {  // a run per column: its own parameter and weight offset
+      for (Index k = begin; k < end;) {
+        const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
+        S pj = parameter;
+        if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
+        s += range(per_row_runs ? j * rows : 0, k, stop, pj, &block_broken);
+        k = stop;
+      }
+    } else {
+      s = range(0, begin, end, parameter, &block_broken);
+    }
+    if (block_broken) broken.store(true, std::memory_order_relaxed);
+    return s;
+  });
+}
+
+/// The SIMD path of run_elementwise, when pred, target and the weights are
+/// each one contiguous run in the traversal's order (or the weights one per
+/// row, down a column-major pred's columns) and a per-column parameter is
+/// uniform or runs down columns: writes the outputs, sets *sum and returns
+/// true; else returns false, having written nothing. With RulesInLoop the
+/// value rules are tested in the loop, and a broken one reported after it.
+template <int Order, bool RulesInLoop, class Loss, class P, class T, class W, class S, class G,
+          class H, class U>
+bool packet_call(const Loss& loss, const Input<P>& pred, const Input<T>& target,
+                 const SampleWeights<W>& weights, const Pass<S, G, H, U>& pass, double* sum) {
+  const S* p = pred.linear(pass.row_major);
+  const S* t = target.linear(pass.row_major);
+  const PacketStore<Order, S, G, H, U> store{pass};
+  // A per-column parameter is one packet broadcast along a run: the same
+  // for all columns, or, in column-major order, one per column.
+  bool uniform = true;
+  S parameter = S(0);
+  if constexpr (Loss::per_column) {
+    parameter = pass.cols > 0 ? loss.template column_parameter<S>(0) : S(0);
+    for (Index j = 1; j < pass.cols && uniform; ++j)
+      uniform = loss.template column_parameter<S>(j) == parameter;
+  }
+  // Sample weights are a contiguous run beside pred's: of pred's shape in
+  // its order, or one per row, which is a run down each column of a
+  // column-major pred (or of a one-column pred in either order). One weight
+  // per row of a row-major pred with several columns takes the scalar loop.
+  const S* w = nullptr;
+  bool weights_ok = true, per_row_runs = false;
+  if constexpr (has_weights<W>) {
+    per_row_runs = weights.per_row() && pass.cols > 1;
+    w = weights.template linear<S>(per_row_runs ? false : pass.row_major);
+    weights_ok = w != nullptr && !(per_row_runs && pass.row_major);
+  }
+  if (!(p && t && !pass.empty && weights_ok && (uniform || !pass.row_major))) return false;
+  // The negation of the value rules, for packets (a Mask) and scalars (a bool).
+  [[maybe_unused]] auto breaks = [&](const auto& pv, const auto& tv) {
+    constexpr bool check_pred = Loss::pred_rule[0] != '\0';
+    constexpr bool check_target = Loss::target_rule[0] != '\0';
+    if constexpr (check_pred && check_target)
+      return !loss.pred_ok(pv) || !loss.target_ok(tv);
+    else if constexpr (check_pred)
+      return !loss.pred_ok(pv);
+    else
+      return !loss.target_ok(tv);
+  };
+  const auto rules = [&] {
+    if constexpr (RulesInLoop)
+      return breaks;
+    else
+      return NoRules{};
+  }();
+  // The kernel for [from, to): whole-packet stores or written out one by
+  // one, decided once per call (all_direct).
+  const bool all_direct = store.all_direct();
+  auto direct = [&](Index k, Index n, const Derivatives<Vec<S>>& d) { store.direct(k, n, d); };
+  auto range = [&](Index w_offset, Index from, Index to, S param, bool* block_broken) {
+    constexpr bool weighted = has_weights<W>;
+    return all_direct ? packet_range<Order, weighted, true>(loss, p, t, w, w_offset, from, to,
+                                                            param, direct, rules, block_broken)
+                      : packet_range<Order, weighted, false>(loss, p, t, w, w_offset, from, to,
+                                                             param, store, rules, block_broken);
+  };
+  std::atomic<bool> broken{false};
+  const bool by_column = !uniform || per_row_runs;  // column-major here
+  *sum = packet_blocks(loss, pass, parameter, by_column, per_row_runs, range, broken);
+  if constexpr (RulesInLoop)
+    if (broken.load()) check_values(loss, pred, target);  // reports the first bad value
+  return true;
+}
+
+/// The scalar loop of run_elementwise, the reference: every coefficient in
+/// pred's storage order, block by block. Returns the sum.
+template <int Order, class Loss, class P, class T, class W, class S, class G, class H, class U>
+double scalar_call(const Loss& loss, const Input<P>& pred, const Input<T>& target,
+                   const SampleWeights<W>& weights, const Pass<S, G, H, U>& pass) {
+  auto visit = [&](Index i, Index j) {
+    const S p = static_cast<S>(pred(i, j));
+    const S t = static_cast<S>(target(i, j));
+    S parameter(0);
+    if constexpr (Loss::per_column) parameter = loss.template column_parameter<S>(j);
+    const Derivatives<S> d = evaluate_at<Order>(loss, p, t, parameter);
+    const S w = weights.template operator()<S>(i, j);
+    const S term = has_weights<W> ? S(w * d.value) : d.value;
+    pass.terms.set(i, j, term);
+    if constexpr (Order >= 1) {
+      const S g = pass.empty ? S(0) : S(pass.scale * w * d.first);
+      pass.gradient.set(i, j, g);
+    }
+    if constexpr (Order >= 2) {
+      const S h = pass.empty ? S(0) : S(pass.scale * w * d.second);
+      pass.hessian.set(i, j, h);
+    }
+    return static_cast<double>(term);
+  };
+  const Index line = pass.line;
+  return sum_blocks(pass.blocks, pass.size, [&](Index b) {
+    Index k = b * block_size;
+    const Index end = std::min(pass.size, k + block_size);
+    Index outer = k / line, inner = k % line;
+    double s = 0;
+    for (; k < end; ++k) {
+      s += pass.row_major ? visit(outer, inner) : visit(inner, outer);
+      if (++inner == line) {
+        inner = 0;
+        ++outer;
+      }
+    }
+    return s;
+  });
+}
+
+/// Whether a call tests the value rules inside the SIMD loop: value alone
+/// (nothing is written) of a loss whose value rules take SIMD lanes, on the
+/// SIMD path. One pass over the data instead of two; if a value breaks a
+/// rule, check_values reports the first such value after the loop.
+template <int Order, class Loss, class S, class P, class T, class W, class U>
+constexpr bool rules_in_loop() {
+  constexpr bool check_pred = Loss::pred_rule[0] != '\0';
+  constexpr bool check_target = Loss::target_rule[0] != '\0';
+  if constexpr (Order == 0 && !wanted<U> && (check_pred || check_target) &&
+                packet_types<Loss, S, P, T, W>())
+    return (!check_pred || rule_on_packets<Loss, S, true>()) &&
+           (!check_target || rule_on_packets<Loss, S, false>());
+  else
+    return false;
+}
+
 /// Runs an element-wise loss over pred and target. Returns the reduction's
 /// sum and denominator; writes the requested outputs, already scaled so that
 /// they are derivatives of the value the loss's reduction returns.
 ///
-/// Traversal: pred's storage order, cut into blocks of block_size
-/// coefficients (reduce.hpp: the sum is the same for any thread count). When
-/// pred, target and the weights are each one contiguous run in that order (or
-/// the weights one per row, down a column-major pred's columns), a block runs
-/// through the SIMD kernel; otherwise through
-/// the scalar loop below, which stays the reference.
+/// Checks everything before anything is written (shapes, weights, values
+/// unless the SIMD loop tests them, outputs, aliasing), then takes the SIMD
+/// path where packet_call can, else the scalar loop, which stays the
+/// reference.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
 Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& target_expr,
                                 const Request<W, G, H, U>& request) {
@@ -409,21 +686,8 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   loss.check_shape(rows, cols);
 
   const SampleWeights<W> weights(request.weights, rows, cols, false, name);
-  // Value alone (nothing is written) of a loss whose value rules take SIMD
-  // lanes: the rules are tested in the SIMD loop itself, one pass over the
-  // data instead of two; if a value breaks one, check_values reports the
-  // first such value after the loop. Everything else is checked first.
-  constexpr bool check_pred = Loss::pred_rule[0] != '\0';
-  constexpr bool check_target = Loss::target_rule[0] != '\0';
-  constexpr bool rules_in_loop = [] {
-    if constexpr (Order == 0 && !wanted<U> && (check_pred || check_target) &&
-                  packet_types<Loss, S, P, T, W>())
-      return (!check_pred || rule_on_packets<Loss, S, true>()) &&
-             (!check_target || rule_on_packets<Loss, S, false>());
-    else
-      return false;
-  }();
-  if constexpr (!rules_in_loop) check_values(loss, pred, target);
+  constexpr bool in_loop = rules_in_loop<Order, Loss, S, P, T, W, U>();
+  if constexpr (!in_loop) check_values(loss, pred, target);
   check_outputs(request, rows, cols, name);
   check_aliasing(request, pred_expr, target_expr, name);
   const double denominator =
@@ -432,161 +696,28 @@ Partial<double> run_elementwise(const Loss& loss, const P& pred_expr, const T& t
   const bool empty = mean && denominator == 0;
   const S scale = (mean && !empty) ? S(1.0 / denominator) : S(1);
 
-  const Output<G> gradient = output(request.gradient, rows, cols, name, "gradient");
-  const Output<H> hessian = output(request.hessian, rows, cols, name, "hessian");
-  Output<U> terms{request.terms};
-  if constexpr (wanted<U>) request.terms->resize(rows, cols);
-
   constexpr bool row_major = Input<P>::row_major;
   const Index size = rows * cols;
-  const Index line = row_major ? cols : rows;  // coefficients per line of the traversal
-  const Index blocks = (size + block_size - 1) / block_size;
+  const Pass<S, G, H, U> pass{output(request.gradient, rows, cols, name, "gradient"),
+                              output(request.hessian, rows, cols, name, "hessian"),
+                              Output<U>{request.terms},
+                              scale,
+                              empty,
+                              row_major,
+                              rows,
+                              cols,
+                              size,
+                              row_major ? cols : rows,
+                              (size + block_size - 1) / block_size};
+  if constexpr (wanted<U>) request.terms->resize(rows, cols);
 
   if constexpr (packet_types<Loss, S, P, T, W>()) {
-    const S* p = pred.linear(row_major);
-    const S* t = target.linear(row_major);
-    // Outputs in the same contiguous order take whole packets; any other
-    // output (a Block, a strided Map, the other storage order) is written
-    // coefficient by coefficient from the same packets, so that the value
-    // and the derivatives never depend on where they are written.
-    S* const g = direct_data<S>(gradient, row_major);
-    S* const h = direct_data<S>(hessian, row_major);
-    S* const u = direct_data<S>(terms, row_major);
-    using V = Vec<S>;
-    const V vscale(scale);
-    // A whole packet to a contiguous output is one store; anything else (a
-    // partial packet, an output in another order or strided) goes through
-    // write_packet, out of line, so that the loop's copies of its step stay
-    // small.
-    auto put = [&](const auto& out, S* direct, Index k, Index n, const V& v) {
-      if (direct && n == V::size)
-        v.store(direct + k);
-      else
-        write_packet(out, direct, k, n, v, line, row_major);
-    };
-    auto store = [&](Index k, Index n, const Derivatives<V>& d) {
-      if constexpr (wanted<U>) put(terms, u, k, n, d.value);
-      if constexpr (Order >= 1) put(gradient, g, k, n, V(vscale * d.first));
-      if constexpr (Order >= 2) put(hessian, h, k, n, V(vscale * d.second));
-    };
-    // Every output one contiguous run in this order: whole packets stored
-    // without a test (the common case, decided once per call; a test and a
-    // call site per output in each unrolled step cost MSE's fused call at 1K
-    // floats a third of its time).
-    const bool all_direct =
-        (!wanted<U> || u) && (Order < 1 || !wanted<G> || g) && (Order < 2 || !wanted<H> || h);
-    auto store_direct = [&](Index k, Index n, const Derivatives<V>& d) {
-      if (n != V::size) return store(k, n, d);
-      if constexpr (wanted<U>) d.value.store(u + k);
-      if constexpr (Order >= 1 && wanted<G>) V(vscale * d.first).store(g + k);
-      if constexpr (Order >= 2 && wanted<H>) V(vscale * d.second).store(h + k);
-    };
-    // A per-column parameter is one packet broadcast along a run: the same
-    // for all columns, or, in column-major order, one per column.
-    bool uniform = true;
-    S parameter = S(0);
-    if constexpr (Loss::per_column) {
-      parameter = cols > 0 ? loss.template column_parameter<S>(0) : S(0);
-      for (Index j = 1; j < cols && uniform; ++j)
-        uniform = loss.template column_parameter<S>(j) == parameter;
-    }
-    // Sample weights are a contiguous run beside pred's: of pred's shape in
-    // its order, or one per row, which is a run down each column of a
-    // column-major pred (or of a one-column pred in either order). One weight
-    // per row of a row-major pred with several columns takes the scalar loop.
-    const S* w = nullptr;
-    bool weights_ok = true, per_row_runs = false;
-    if constexpr (has_weights<W>) {
-      per_row_runs = weights.per_row() && cols > 1;
-      w = weights.template linear<S>(per_row_runs ? false : row_major);
-      weights_ok = w != nullptr && !(per_row_runs && row_major);
-    }
-    // The negation of the value rules, for packets (a Mask) and scalars (a bool).
-    [[maybe_unused]] auto breaks = [&](const auto& pv, const auto& tv) {
-      if constexpr (check_pred && check_target)
-        return !loss.pred_ok(pv) || !loss.target_ok(tv);
-      else if constexpr (check_pred)
-        return !loss.pred_ok(pv);
-      else
-        return !loss.target_ok(tv);
-    };
-    const auto rules = [&] {
-      if constexpr (rules_in_loop)
-        return breaks;
-      else
-        return NoRules{};
-    }();
-    if (p && t && !empty && weights_ok && (uniform || !row_major)) {
-      const bool by_column = !uniform || per_row_runs;  // column-major here
-      std::atomic<bool> broken{false};
-      // The kernel for [from, to): whole-packet stores or written out one by
-      // one, decided once per call (all_direct).
-      auto range = [&](Index w_offset, Index from, Index to, S param, bool* block_broken) {
-        constexpr bool weighted = has_weights<W>;
-        return all_direct
-                   ? packet_range<Order, weighted, true>(loss, p, t, w, w_offset, from, to, param,
-                                                         store_direct, rules, block_broken)
-                   : packet_range<Order, weighted, false>(loss, p, t, w, w_offset, from, to, param,
-                                                          store, rules, block_broken);
-      };
-      const double sum = sum_blocks(blocks, size, [&](Index b) {
-        const Index begin = b * block_size, end = std::min(size, begin + block_size);
-        bool block_broken = false;
-        double s = 0;
-        if (by_column) {  // a run per column: its own parameter and weight offset
-          for (Index k = begin; k < end;) {
-            const Index j = k / rows, stop = std::min(end, (j + 1) * rows);
-            S pj = parameter;
-            if constexpr (Loss::per_column) pj = loss.template column_parameter<S>(j);
-            s += range(per_row_runs ? j * rows : 0, k, stop, pj, &block_broken);
-            k = stop;
-          }
-        } else {
-          s = range(0, begin, end, parameter, &block_broken);
-        }
-        if (block_broken) broken.store(true, std::memory_order_relaxed);
-        return s;
-      });
-      if constexpr (rules_in_loop)
-        if (broken.load()) check_values(loss, pred, target);  // reports the first bad value
+    double sum = 0;
+    if (packet_call<Order, in_loop>(loss, pred, target, weights, pass, &sum))
       return Partial<double>{sum, denominator, loss.reduction()};
-    }
   }
-  if constexpr (rules_in_loop) check_values(loss, pred, target);  // the scalar loop: first
-
-  auto visit = [&](Index i, Index j) {
-    const S p = static_cast<S>(pred(i, j));
-    const S t = static_cast<S>(target(i, j));
-    S parameter(0);
-    if constexpr (Loss::per_column) parameter = loss.template column_parameter<S>(j);
-    const Derivatives<S> d = evaluate_at<Order>(loss, p, t, parameter);
-    const S w = weights.template operator()<S>(i, j);
-    const S term = has_weights<W> ? S(w * d.value) : d.value;
-    terms.set(i, j, term);
-    if constexpr (Order >= 1) {
-      const S g = empty ? S(0) : S(scale * w * d.first);
-      gradient.set(i, j, g);
-    }
-    if constexpr (Order >= 2) {
-      const S h = empty ? S(0) : S(scale * w * d.second);
-      hessian.set(i, j, h);
-    }
-    return static_cast<double>(term);
-  };
-  const double sum = sum_blocks(blocks, size, [&](Index b) {
-    Index k = b * block_size;
-    const Index end = std::min(size, k + block_size);
-    Index outer = k / line, inner = k % line;
-    double s = 0;
-    for (; k < end; ++k) {
-      s += row_major ? visit(outer, inner) : visit(inner, outer);
-      if (++inner == line) {
-        inner = 0;
-        ++outer;
-      }
-    }
-    return s;
-  });
+  if constexpr (in_loop) check_values(loss, pred, target);  // the scalar loop: first
+  const double sum = scalar_call<Order>(loss, pred, target, weights, pass);
   return Partial<double>{sum, denominator, loss.reduction()};
 }
 

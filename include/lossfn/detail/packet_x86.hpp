@@ -5,6 +5,8 @@
 // scalar loop) where its instruction set is absent.
 #pragma once
 
+#include <algorithm>
+
 #include "packet.hpp"
 
 LOSSFN_WARNINGS_OFF
@@ -149,6 +151,62 @@ struct LaneSums {
 #endif
   }
 };
+
+/// Whether a float packet widens into exactly two double packets (every x86
+/// build; not where double has no packets of half float's width).
+constexpr bool widens_in_halves =
+    has_packet<float> && has_packet<double> && Vec<double>::size * 2 == Vec<float>::size;
+
+/// A float packet as two double packets, lanes [0, W/2) in lo and [W/2, W)
+/// in hi (exact: cvtps2pd); through a buffer where no widening is written.
+template <class S>
+inline void widen(const Vec<S>& v, Vec<double>& lo, Vec<double>& hi) {
+  static_assert(std::is_same_v<S, float> && widens_in_halves,
+                "widen: float packets are not two double packets here");
+#if defined(EIGEN_VECTORIZE_AVX512)
+  lo = Vec<double>(_mm512_cvtps_pd(_mm512_castps512_ps256(v.p)));
+  hi = Vec<double>(
+      _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v.p), 1))));
+#elif defined(EIGEN_VECTORIZE_AVX)
+  lo = Vec<double>(_mm256_cvtps_pd(_mm256_castps256_ps128(v.p)));
+  hi = Vec<double>(_mm256_cvtps_pd(_mm256_extractf128_ps(v.p, 1)));
+#elif defined(EIGEN_VECTORIZE_SSE2)
+  lo = Vec<double>(_mm_cvtps_pd(v.p));
+  hi = Vec<double>(_mm_cvtps_pd(_mm_movehl_ps(v.p, v.p)));
+#else
+  float f[Vec<float>::size];
+  double d[Vec<float>::size];
+  v.store(f);
+  std::copy(f, f + Vec<float>::size, d);
+  lo = Vec<double>::load(d);
+  hi = Vec<double>::load(d + Vec<double>::size);
+#endif
+}
+
+/// Two double packets rounded to float (to nearest: cvtpd2ps) into one
+/// packet, lo's lanes first: widen's inverse.
+template <class S = float>
+inline Vec<S> narrow(const Vec<double>& lo, const Vec<double>& hi) {
+  static_assert(std::is_same_v<S, float> && widens_in_halves,
+                "narrow: float packets are not two double packets here");
+#if defined(EIGEN_VECTORIZE_AVX512)
+  const __m256 l = _mm512_cvtpd_ps(lo.p), h = _mm512_cvtpd_ps(hi.p);
+  return Vec<float>(_mm512_castpd_ps(
+      _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(l)), _mm256_castps_pd(h), 1)));
+#elif defined(EIGEN_VECTORIZE_AVX)
+  return Vec<float>(_mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo.p)),
+                                         _mm256_cvtpd_ps(hi.p), 1));
+#elif defined(EIGEN_VECTORIZE_SSE2)
+  return Vec<float>(_mm_movelh_ps(_mm_cvtpd_ps(lo.p), _mm_cvtpd_ps(hi.p)));
+#else
+  double d[Vec<float>::size];
+  float f[Vec<float>::size];
+  lo.store(d);
+  hi.store(d + Vec<double>::size);
+  for (int l = 0; l < Vec<float>::size; ++l) f[l] = static_cast<float>(d[l]);
+  return Vec<float>::load(f);
+#endif
+}
 
 // (Eigen's PacketBlock takes the intrinsic vector type as a template
 // argument, whose attributes g++ -Wall reports as ignored: harmless.)
