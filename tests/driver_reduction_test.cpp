@@ -192,7 +192,7 @@ TEST_CASE("driver: the same input gives the same bits, run after run", "[driver]
   const RowMat<float> pr = pf, tr = tf;
   auto runs = [&](const auto& loss, const auto& pred, const auto& target) {
     using P = std::decay_t<decltype(pred)>;
-    typename P::PlainObject g1(rows, cols), g2(rows, cols);
+    typename P::PlainObject g1(pred.rows(), pred.cols()), g2(pred.rows(), pred.cols());
     const auto v1 = loss.value_and_gradient(pred, target, lossfn::out(g1));
     const auto v2 = loss.value_and_gradient(pred, target, lossfn::out(g2));
     CHECK(same_bits(v1, v2));
