@@ -331,14 +331,21 @@ TEST_CASE("row-wise losses reject bad class indices", "[errors]") {
   const Mat x = values(5, 3, 4.0);
   const Mat logp = (x.array().colwise() - x.array().exp().rowwise().sum().log()).matrix();
   auto check = [&](const auto& loss, const Mat& pred) {
-    const std::string name = std::decay_t<decltype(loss)>::name;
+    using L = std::decay_t<decltype(loss)>;
+    const std::string name = L::name;
     IVec y = classes(5, 3);
     accepts(loss, pred, y);
+    // a negative label on a loss with ignore_index (not set) says how to skip it
+    constexpr bool skippable = !std::is_same_v<L, lossfn::MultiClassHinge>;
     for (int bad : {3, -1, 7, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}) {
       IVec bad_y = y;
       bad_y(4) = bad;
+      const std::string label = std::to_string(bad);
       rejects(loss, pred, bad_y,
-              name + ": target[4] = " + std::to_string(bad) + " is outside [0, 3)");
+              name + ": target[4] = " + label + " is outside [0, 3)" +
+                  (skippable && bad < 0
+                       ? " (to skip rows labelled " + label + ", set ignore_index(" + label + "))"
+                       : ""));
     }
     // any integer type: 64-bit, unsigned, and unsigned beyond long long's range
     Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> y64 = y.cast<std::int64_t>();
@@ -356,7 +363,13 @@ TEST_CASE("row-wise losses reject bad class indices", "[errors]") {
     rejects(loss, pred, Eigen::RowVectorXi(y.transpose()),
             name + ": target has shape 1x5, expected 5x1 (one class index per row of pred)");
     rejects(loss, pred, Eigen::MatrixXi::Zero(5, 3),
-            name + ": target has shape 5x3, expected 5x1 (one class index per row of pred)");
+            std::is_same_v<L, lossfn::SoftmaxCrossEntropy>
+                ? name +
+                      ": target is a 5x3 matrix of integers: probabilities must be "
+                      "floating-point (use y.cast<float>()); class indices are 5x1"
+                : name +
+                      ": target has shape 5x3, expected 5x1 (one class index per row of "
+                      "pred)");
     // sample weights: a column of N only, finite and non-negative
     const Mat w = Mat::Constant(5, 1, 2.0);
     accepts(loss, pred, y, w);

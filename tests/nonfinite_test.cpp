@@ -540,7 +540,7 @@ void empty_gives_zero(Loss loss, const Mat<S>& pred, const T& target) {
       CHECK(vg.value == 0);
       CHECK(vg.gradient.rows() == pred.rows());
       CHECK(vg.gradient.cols() == pred.cols());
-      Mat<S> out(7, 7);
+      Mat<S> out;  // empty: resized to pred's (empty) shape
       CHECK(loss.value_and_gradient(pred, target, lossfn::out(out)) == 0);
       CHECK(out.rows() == pred.rows());
       CHECK(out.cols() == pred.cols());
