@@ -4,8 +4,9 @@
 // Entry points, named as bench/report.py expects:
 //   value     loss(pred, target)
 //   gradient  loss.gradient(pred, target)                      (returns a new array)
-//   fused     loss.value_and_gradient(pred, target, out)       (caller's storage)
-//   hessian   loss.value_gradient_hessian(pred, target, g, h)  (caller's storage)
+//   fused     loss.value_and_gradient(pred, target, lossfn::out(out))       (caller's storage)
+//   hessian   loss.value_gradient_hessian(pred, target, lossfn::out(g), lossfn::out(h))  (caller's
+//   storage)
 #pragma once
 
 #include <lossfn/lossfn.hpp>
@@ -48,7 +49,7 @@ void register_elementwise(const std::string& loss_name, Loss loss, Kind kind,
         const Pair<S>& d = elementwise_inputs<S>(kind, n);
         Vec<S>& g = output<S>(0, n);
         for (auto _ : state) {
-          S v = loss.value_and_gradient(d.pred, d.target, g);
+          S v = loss.value_and_gradient(d.pred, d.target, lossfn::out(g));
           benchmark::DoNotOptimize(v);
           benchmark::ClobberMemory();
         }
@@ -60,7 +61,7 @@ void register_elementwise(const std::string& loss_name, Loss loss, Kind kind,
           Vec<S>& g = output<S>(0, n);
           Vec<S>& h = output<S>(1, n);
           for (auto _ : state) {
-            S v = loss.value_gradient_hessian(d.pred, d.target, g, h);
+            S v = loss.value_gradient_hessian(d.pred, d.target, lossfn::out(g), lossfn::out(h));
             benchmark::DoNotOptimize(v);
             benchmark::ClobberMemory();
           }
@@ -110,7 +111,7 @@ void register_rowwise_order(const std::string& loss_name, Loss loss, RowKind kin
         const Labels& y = labels(shape);
         Mat<S, Options>& g = rowwise_output<S, Options>(0, shape);
         for (auto _ : state) {
-          S v = loss.value_and_gradient(x, y, g);
+          S v = loss.value_and_gradient(x, y, lossfn::out(g));
           benchmark::DoNotOptimize(v);
           benchmark::ClobberMemory();
         }
@@ -123,7 +124,7 @@ void register_rowwise_order(const std::string& loss_name, Loss loss, RowKind kin
           Mat<S, Options>& g = rowwise_output<S, Options>(0, shape);
           Mat<S, Options>& h = rowwise_output<S, Options>(1, shape);
           for (auto _ : state) {
-            S v = loss.value_gradient_hessian(x, y, g, h);
+            S v = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
             benchmark::DoNotOptimize(v);
             benchmark::ClobberMemory();
           }

@@ -79,7 +79,7 @@ void register_survival_for() {
           Vec<S>& g = output<S>(0, n);
           Vec<S>& h = output<S>(1, n);
           for (auto _ : state) {
-            S v = cox.value_gradient_hessian(d.x, d.target, g, h);
+            S v = cox.value_gradient_hessian(d.x, d.target, lossfn::out(g), lossfn::out(h));
             benchmark::DoNotOptimize(v);
             benchmark::ClobberMemory();
           }

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
     for (const Batch& b : train) {
       const Eigen::MatrixXd logits = model.logits(b.x);
       gradient.resize(logits.rows(), logits.cols());
-      loss += ctc.value_and_gradient(logits, b.frames, b.labels, b.label_counts, gradient);
+      loss +=
+          ctc.value_and_gradient(logits, b.frames, b.labels, b.label_counts, lossfn::out(gradient));
       if (epoch == 0) continue;  // epoch 0: the untrained model
       const Eigen::MatrixXd dW = gradient.transpose() * b.x;
       const Eigen::RowVectorXd db = gradient.colwise().sum();

@@ -131,7 +131,8 @@ std::pair<std::vector<double>, std::vector<double>> boost(const Loss& loss, cons
   std::vector<double> train_loss, test_loss;
   for (int round = 0;; ++round) {
     // One fused pass: the value, and every sample's gradient and Hessian diagonal.
-    const double sum = total.value_gradient_hessian(f_train, t_train, g, h);
+    const double sum =
+        total.value_gradient_hessian(f_train, t_train, lossfn::out(g), lossfn::out(h));
     train_loss.push_back(sum / static_cast<double>(x_train.rows()));
     test_loss.push_back(loss(f_test, t_test));
     if (round == rounds) break;

@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
   auto objective_of = [&t](auto loss) {
     return [loss, &t](const Vector& f, Vector* g, Vector* h) -> double {
       if (!g) return loss(f, t);
-      return loss.value_gradient_hessian(f, t, *g, *h);
+      return loss.value_gradient_hessian(f, t, lossfn::out(*g), lossfn::out(*h));
     };
   };
   const lossfn::BinaryCrossEntropyWithLogits bce;
@@ -194,7 +194,8 @@ int main(int argc, char** argv) {
       {"cross-entropy, balanced weights()",
        [&](const Vector& f, Vector* g, Vector* h) -> double {
          if (!g) return bce(f, t, lossfn::weights(balanced));
-         return bce.value_gradient_hessian(f, t, lossfn::weights(balanced), *g, *h);
+         return bce.value_gradient_hessian(f, t, lossfn::weights(balanced), lossfn::out(*g),
+                                           lossfn::out(*h));
        }},
       {"cross-entropy, pos_weight " + example::fixed(std::sqrt(balance), 1),
        objective_of(lossfn::BinaryCrossEntropyWithLogits().pos_weight(std::sqrt(balance)))},

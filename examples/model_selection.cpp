@@ -78,7 +78,7 @@ Vector fit_logistic(const Matrix& a, const Vector& t) {
   Vector theta = Vector::Zero(a.cols()), f(a.rows()), g(a.rows()), h(a.rows());
   for (int iteration = 0; iteration < 50; ++iteration) {
     f.noalias() = a * theta;
-    loss.value_gradient_hessian(f, t, g, h);
+    loss.value_gradient_hessian(f, t, lossfn::out(g), lossfn::out(h));
     const Vector gradient = a.transpose() * g + lambda * theta;
     Matrix hessian = a.transpose() * h.asDiagonal() * a;
     hessian.diagonal().array() += lambda;

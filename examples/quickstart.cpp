@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   for (int epoch = 0; epoch <= 100; ++epoch) {
     logits.noalias() = x * w;
     logits.array() += b;
-    last = loss.value_and_gradient(logits, y, grad);  // grad = d loss / d logits, no allocation
+    last = loss.value_and_gradient(logits, y,
+                                   lossfn::out(grad));  // grad = d loss / d logits, no allocation
     if (epoch == 0) first = last;
     if (epoch % 10 == 0)
       std::printf("%6d  %12.6f  %9.2f%%\n", epoch, last, 100.0f * errors(logits, y));

@@ -63,7 +63,7 @@ Vector gradient_descent(const Loss& loss, const Matrix& a, const Vector& y, int 
   const double rate = 0.2;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     f.noalias() = a * theta;
-    loss.value_and_gradient(f, y, g);  // fused, into g: no allocation per step
+    loss.value_and_gradient(f, y, lossfn::out(g));  // fused, into g: no allocation per step
     theta -= rate * (1.0 - double(epoch) / epochs) * (a.transpose() * g);
     if (progress && (epoch + 1) % (epochs / 4) == 0)
       std::cout << " " << 100 * (epoch + 1) / epochs << "%" << std::flush;

@@ -77,7 +77,7 @@ WorkerResult work(const lossfn::SoftmaxCrossEntropy& loss, const Batch& batch, I
   summed.reduction(lossfn::Reduction::sum);
   Matrix g(n, w.cols());
   WorkerResult r;
-  summed.value_and_gradient(logits, labels, lossfn::weights(weights), g);
+  summed.value_and_gradient(logits, labels, lossfn::weights(weights), lossfn::out(g));
   r.partial = loss.partial(logits, labels, lossfn::weights(weights));
   r.gradient = x.transpose() * g;
   r.mean = r.partial.value();

@@ -71,7 +71,7 @@ Vector train(const Loss& loss, const Matrix& a, const Vector& t, double lambda, 
   int averaged = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     f.noalias() = a * theta;
-    loss.value_and_gradient(f, t, g);
+    loss.value_and_gradient(f, t, lossfn::out(g));
     Vector step = a.transpose() * g;
     step.head(p - 1) += lambda * theta.head(p - 1);
     theta -= 0.5 / std::sqrt(1.0 + epoch / 10.0) * step;

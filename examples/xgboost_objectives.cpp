@@ -182,7 +182,7 @@ template <class Loss>
 Objective elementwise(Loss loss, const Matrix& target, double g_scale = 1, double h_scale = 1) {
   loss.reduction(lossfn::Reduction::sum);
   return [loss, target, g_scale, h_scale](const Matrix& m, Matrix& g, Matrix& h) {
-    const double v = loss.value_gradient_hessian(m, target, g, h);
+    const double v = loss.value_gradient_hessian(m, target, lossfn::out(g), lossfn::out(h));
     g *= g_scale;
     h *= h_scale;
     return v;
@@ -259,7 +259,7 @@ std::vector<Problem> problems(const Generated& d, std::mt19937& rng) {
                  cox_labels,
                  1,
                  [cox, survival](const Matrix& m, Matrix& g, Matrix& h) {
-                   return cox.value_gradient_hessian(m, survival, g, h);
+                   return cox.value_gradient_hessian(m, survival, lossfn::out(g), lossfn::out(h));
                  }});
   // Softmax over three classes: the class of the largest of three signals.
   Eigen::VectorXi cls(n);
@@ -275,7 +275,8 @@ std::vector<Problem> problems(const Generated& d, std::mt19937& rng) {
                  as_labels(cls.cast<double>()),
                  3,
                  [ce, cls](const Matrix& m, Matrix& g, Matrix& h) {
-                   const double v = ce.value_gradient_hessian(m, cls, g, h);
+                   const double v =
+                       ce.value_gradient_hessian(m, cls, lossfn::out(g), lossfn::out(h));
                    h *= 2;  // XGBoost's 2p(1 − p)
                    return v;
                  }});
@@ -350,7 +351,8 @@ void focal_table(Eigen::Index n, int rounds, std::mt19937& rng) {
     Booster b(data, focal_params);
     Matrix g(n, 1), h(n, 1);
     for (int r = 0; r < rounds; ++r) {
-      focal.value_gradient_hessian(b.margins(data, n, 1).cast<double>(), y, g, h);
+      focal.value_gradient_hessian(b.margins(data, n, 1).cast<double>(), y, lossfn::out(g),
+                                   lossfn::out(h));
       // The focal Hessian is negative for confident wrong predictions; a
       // Newton leaf needs Σh > 0, so it is floored (docs/gradient-boosting.md).
       RowMatrixF gf = g.cast<float>(), hf = h.cwiseMax(1e-6).cast<float>();

@@ -94,9 +94,10 @@ TEST_CASE("Cox on 500 subjects with ties agrees with the O(N^2) definition", "[c
       const Cox cox = Cox().reduction(r);
       const double scale = r == lossfn::Reduction::sum ? 1.0 : double(1 / want.events);
       Mat g, h;
-      const double v = weighted
-                           ? cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), g, h)
-                           : cox.value_gradient_hessian(b.x, b.target, g, h);
+      const double v =
+          weighted ? cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), lossfn::out(g),
+                                                lossfn::out(h))
+                   : cox.value_gradient_hessian(b.x, b.target, lossfn::out(g), lossfn::out(h));
       CHECK(std::abs(v - double(want.value) * scale) <=
             1e-12 * std::abs(double(want.value) * scale));
       double worst_g = 0, worst_h = 0;
@@ -122,9 +123,10 @@ TEST_CASE("Cox derivatives agree with central differences", "[cox][gradient]") {
       };
       Mat g, h;
       if (weighted)
-        cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), g, h);
+        cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), lossfn::out(g),
+                                   lossfn::out(h));
       else
-        cox.value_gradient_hessian(b.x, b.target, g, h);
+        cox.value_gradient_hessian(b.x, b.target, lossfn::out(g), lossfn::out(h));
       const double step = 1e-4;
       for (Eigen::Index k = 0; k < b.x.size(); ++k) {
         Vec up = b.x, down = b.x;
@@ -158,9 +160,10 @@ TEST_CASE("Cox fused calls give the bits of the separate ones", "[cox][fused]") 
     CHECK(fused.value == v);
     CHECK(entry_points::same_bits(fused.gradient, g));
     Vec g2(b.x.size()), g3(b.x.size()), h3(b.x.size());
-    CHECK(cox.value_and_gradient(b.x, b.target, lossfn::weights(b.w), g2) == v);
+    CHECK(cox.value_and_gradient(b.x, b.target, lossfn::weights(b.w), lossfn::out(g2)) == v);
     CHECK(entry_points::same_bits(g2, g));
-    CHECK(cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), g3, h3) == v);
+    CHECK(cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), lossfn::out(g3),
+                                     lossfn::out(h3)) == v);
     CHECK(entry_points::same_bits(g3, g));
     CHECK(entry_points::same_bits(h3, h));
     // unreduced sums to the value (sum), or to value x Σ w·δ (mean).
@@ -183,8 +186,10 @@ TEST_CASE("Cox results follow the rows: permuting them permutes the outputs", "[
   }
   const Cox cox;
   Mat g, h, gp, hp;
-  const double v = cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), g, h);
-  const double vp = cox.value_gradient_hessian(p.x, p.target, lossfn::weights(p.w), gp, hp);
+  const double v = cox.value_gradient_hessian(b.x, b.target, lossfn::weights(b.w), lossfn::out(g),
+                                              lossfn::out(h));
+  const double vp = cox.value_gradient_hessian(p.x, p.target, lossfn::weights(p.w), lossfn::out(gp),
+                                               lossfn::out(hp));
   CHECK(std::abs(v - vp) <= 1e-13 * std::abs(v));
   for (int i = 0; i < 300; ++i) {
     // Tied times are grouped, so within a group the row order changes
@@ -203,7 +208,7 @@ TEST_CASE("Cox takes scores far beyond exp's range, in double and float", "[cox]
     t << 1, 1, 2, 1, 3, 1, 4, 0;
     Mat g, h;
     const Cox cox;
-    const double v = cox.value_gradient_hessian(x, t, g, h);
+    const double v = cox.value_gradient_hessian(x, t, lossfn::out(g), lossfn::out(h));
     INFO("scores +-" << big);
     CHECK(std::isfinite(v));
     CHECK(g.allFinite());
@@ -217,7 +222,8 @@ TEST_CASE("Cox takes scores far beyond exp's range, in double and float", "[cox]
     if (big <= 1e4) {
       const Eigen::VectorXf xf = x.cast<float>();
       Eigen::VectorXf gf, hf;
-      const float vf = cox.value_gradient_hessian(xf, t.cast<float>(), gf, hf);
+      const float vf =
+          cox.value_gradient_hessian(xf, t.cast<float>(), lossfn::out(gf), lossfn::out(hf));
       CHECK(std::isfinite(vf));
       CHECK(gf.allFinite());
       CHECK(hf.allFinite());
@@ -243,8 +249,10 @@ TEST_CASE("Cox in half precision: float's results rounded once", "[cox][half]") 
   const Cox cox;
   Half gh, hh;
   Eigen::VectorXf gf, hf;
-  const Eigen::half vh = cox.value_gradient_hessian(xh, b.target, lossfn::weights(b.w), gh, hh);
-  const float vf = cox.value_gradient_hessian(xf, b.target, lossfn::weights(b.w), gf, hf);
+  const Eigen::half vh = cox.value_gradient_hessian(xh, b.target, lossfn::weights(b.w),
+                                                    lossfn::out(gh), lossfn::out(hh));
+  const float vf = cox.value_gradient_hessian(xf, b.target, lossfn::weights(b.w), lossfn::out(gf),
+                                              lossfn::out(hf));
   CHECK(vh == Eigen::half(vf));
   const Eigen::Array<Eigen::half, Eigen::Dynamic, 1> uh = cox.unreduced(xh, b.target);
   const Eigen::ArrayXf uf = cox.unreduced(xf, b.target);
@@ -277,7 +285,7 @@ TEST_CASE("Cox keeps the digits of a subject that dominates its own risk set", "
   const long double q = o / (1 + o);
   Mat g, h;
   const Cox cox = Cox().reduction(lossfn::Reduction::sum);
-  cox.value_gradient_hessian(x, t, g, h);
+  cox.value_gradient_hessian(x, t, lossfn::out(g), lossfn::out(h));
   CHECK(std::abs(g(0) + double(q)) <= 1e-13 * double(q));
   CHECK(std::abs(h(0) - double(q * (1 - q))) <= 1e-13 * double(q));
   // The term log R_0 − x_0 = log1p(o) too.

@@ -225,12 +225,12 @@ Errors run_case(const CtcCase& c, const X& x) {
   Eigen::Array<S, Eigen::Dynamic, 1> u;
   if (c.has_weights) {
     value = static_cast<double>(
-        loss.value_and_gradient(x, frames, labels, counts, lossfn::weights(w), g));
+        loss.value_and_gradient(x, frames, labels, counts, lossfn::weights(w), lossfn::out(g)));
     u = loss.unreduced(x, frames, labels, counts, lossfn::weights(w));
     CHECK(static_cast<double>(loss(x, frames, labels, counts, lossfn::weights(w))) ==
           Approx(value).epsilon(0));
   } else {
-    value = static_cast<double>(loss.value_and_gradient(x, frames, labels, counts, g));
+    value = static_cast<double>(loss.value_and_gradient(x, frames, labels, counts, lossfn::out(g)));
     u = loss.unreduced(x, frames, labels, counts);
   }
   return errors_of(c, value, u, g);
@@ -346,8 +346,8 @@ TEST_CASE("CTCLoss: fused and separate calls give the same bits", "[ctc][fused]"
       CHECK(same_scalar_bits(fused.value, ctc(x, b.frames, b.labels, b.label_counts)));
       CHECK(same_bits(fused.gradient, ctc.gradient(x, b.frames, b.labels, b.label_counts)));
       Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> g(x.rows(), x.cols());
-      CHECK(same_scalar_bits(fused.value,
-                             ctc.value_and_gradient(x, b.frames, b.labels, b.label_counts, g)));
+      CHECK(same_scalar_bits(fused.value, ctc.value_and_gradient(x, b.frames, b.labels,
+                                                                 b.label_counts, lossfn::out(g))));
       CHECK(same_bits(fused.gradient, g));
       const auto w = b.weights.cast<S>().eval();
       const auto wf =
@@ -357,7 +357,7 @@ TEST_CASE("CTCLoss: fused and separate calls give the same bits", "[ctc][fused]"
       CHECK(same_bits(wf.gradient,
                       ctc.gradient(x, b.frames, b.labels, b.label_counts, lossfn::weights(w))));
       CHECK(same_scalar_bits(wf.value, ctc.value_and_gradient(x, b.frames, b.labels, b.label_counts,
-                                                              lossfn::weights(w), g)));
+                                                              lossfn::weights(w), lossfn::out(g))));
       CHECK(same_bits(wf.gradient, g));
     };
     check(b.logits);
@@ -619,14 +619,16 @@ void rejects(const lossfn::CTCLoss& ctc, const X& x, const F& frames, const Y& l
     each("value", [&] { (void)ctc.value(x, frames, labels, counts, ww); });
     each("gradient", [&] { (void)ctc.gradient(x, frames, labels, counts, ww); });
     each("fused", [&] { (void)ctc.value_and_gradient(x, frames, labels, counts, ww); });
-    each("fused into", [&] { (void)ctc.value_and_gradient(x, frames, labels, counts, ww, g); });
+    each("fused into",
+         [&] { (void)ctc.value_and_gradient(x, frames, labels, counts, ww, lossfn::out(g)); });
     each("unreduced", [&] { (void)ctc.unreduced(x, frames, labels, counts, ww); });
     each("partial", [&] { (void)ctc.partial(x, frames, labels, counts, ww); });
   } else {
     each("value", [&] { (void)ctc.value(x, frames, labels, counts); });
     each("gradient", [&] { (void)ctc.gradient(x, frames, labels, counts); });
     each("fused", [&] { (void)ctc.value_and_gradient(x, frames, labels, counts); });
-    each("fused into", [&] { (void)ctc.value_and_gradient(x, frames, labels, counts, g); });
+    each("fused into",
+         [&] { (void)ctc.value_and_gradient(x, frames, labels, counts, lossfn::out(g)); });
     each("unreduced", [&] { (void)ctc.unreduced(x, frames, labels, counts); });
     each("partial", [&] { (void)ctc.partial(x, frames, labels, counts); });
   }
@@ -682,18 +684,20 @@ TEST_CASE("CTCLoss: every bad input is an error before anything is written", "[c
           (Eigen::VectorXd(4) << 1, 1, inf, 1).finished());
   // A gradient of another shape (not an empty resizable one).
   Eigen::MatrixXd small = Eigen::MatrixXd::Constant(2, 2, 7.0);
-  CHECK(error_of([&] { ctc.value_and_gradient(x, frames, labels, counts, small); }) ==
-        "CTCLoss: gradient has shape 2x2, expected 14x5 (the logits' shape)");
+  CHECK(error_of([&] { ctc.value_and_gradient(x, frames, labels, counts, lossfn::out(small)); }) ==
+        "CTCLoss: gradient has shape 2x2, expected 14x5 (the logits' shape), or empty to be "
+        "resized");
   CHECK(same_bits(small, Eigen::MatrixXd::Constant(2, 2, 7.0)));
   Eigen::MatrixXd empty;
-  ctc.value_and_gradient(x, frames, labels, counts, empty);
+  ctc.value_and_gradient(x, frames, labels, counts, lossfn::out(empty));
   CHECK(empty.rows() == 14);
   Eigen::MatrixXd block_host = Eigen::MatrixXd::Constant(20, 8, 7.0);
   CHECK(error_of([&] {
-          ctc.value_and_gradient(x, frames, labels, counts, block_host.block(0, 0, 14, 4));
+          ctc.value_and_gradient(x, frames, labels, counts,
+                                 lossfn::out(block_host.block(0, 0, 14, 4)));
         }) == "CTCLoss: gradient has shape 14x4, expected 14x5 (the logits' shape)");
   CHECK(same_bits(block_host, Eigen::MatrixXd::Constant(20, 8, 7.0)));
-  ctc.value_and_gradient(x, frames, labels, counts, block_host.block(2, 1, 14, 5));
+  ctc.value_and_gradient(x, frames, labels, counts, lossfn::out(block_host.block(2, 1, 14, 5)));
   CHECK(block_host(0, 0) == 7.0);
   CHECK(block_host(2, 1) != 7.0);
 }

@@ -293,8 +293,8 @@ void same_as_scalar(const Loss& loss, double lo, double hi, bool labels01, bool 
     const Strided ts(tbuf.data(), rows, cols, Eigen::Stride<Eigen::Dynamic, 2>(2 * rows, 2));
     const Mat p = ps, t = ts;
     Mat g(rows, cols), h(rows, cols), gs(rows, cols), hs(rows, cols);
-    const S v = loss.value_gradient_hessian(p, t, g, h);
-    const S vs = loss.value_gradient_hessian(ps, ts, gs, hs);
+    const S v = loss.value_gradient_hessian(p, t, lossfn::out(g), lossfn::out(h));
+    const S vs = loss.value_gradient_hessian(ps, ts, lossfn::out(gs), lossfn::out(hs));
     INFO(Loss::name << " n = " << n);
     CHECK(std::abs(v - vs) <= tol * (std::abs(vs) + 1e-30));
     const S scale = g.cwiseAbs().maxCoeff() + h.cwiseAbs().maxCoeff() + S(1e-30);
@@ -369,8 +369,10 @@ TEMPLATE_TEST_CASE("sample weights take the SIMD path: the same numbers as the s
     ts = t;
     ws = w;
     Mat g(rows, cols), h(rows, cols), gs(rows, cols), hs(rows, cols);
-    const S v = loss.value_gradient_hessian(p, t, lossfn::weights(w), g, h);
-    const S vs = loss.value_gradient_hessian(ps, ts, lossfn::weights(ws), gs, hs);
+    const S v =
+        loss.value_gradient_hessian(p, t, lossfn::weights(w), lossfn::out(g), lossfn::out(h));
+    const S vs =
+        loss.value_gradient_hessian(ps, ts, lossfn::weights(ws), lossfn::out(gs), lossfn::out(hs));
     INFO(std::decay_t<decltype(loss)>::name << " " << rows << "x" << cols << ", weights " << rows
                                             << "x" << wc);
     CHECK(std::abs(v - vs) <= tol * (std::abs(vs) + 1e-30));
@@ -429,14 +431,14 @@ TEMPLATE_TEST_CASE("the outputs' layout never changes a bit of the value or the 
     INFO(std::decay_t<decltype(loss)>::name << " " << rows << "x" << cols
                                             << (sizeof...(w) ? ", weighted" : ""));
     Mat g(rows, cols), h(rows, cols);
-    const S v = loss.value_gradient_hessian(p, t, w..., g, h);
+    const S v = loss.value_gradient_hessian(p, t, w..., lossfn::out(g), lossfn::out(h));
     Mat big_g = Mat::Zero(rows + 3, cols + 1), big_h = Mat::Zero(rows + 3, cols + 1);
     auto bg = big_g.block(1, 1, rows, cols), bh = big_h.block(2, 0, rows, cols);
-    const S vb = loss.value_gradient_hessian(p, t, w..., bg, bh);
+    const S vb = loss.value_gradient_hessian(p, t, w..., lossfn::out(bg), lossfn::out(bh));
     RowMat rg(rows, cols), rh(rows, cols);
-    const S vr = loss.value_gradient_hessian(p, t, w..., rg, rh);
+    const S vr = loss.value_gradient_hessian(p, t, w..., lossfn::out(rg), lossfn::out(rh));
     Mat big_g2 = Mat::Zero(rows + 1, cols);
-    const S vg = loss.value_and_gradient(p, t, w..., big_g2.topRows(rows));
+    const S vg = loss.value_and_gradient(p, t, w..., lossfn::out(big_g2.topRows(rows)));
     const Mat g2 = big_g2.topRows(rows);
     CHECK(same(One(vb), One(v)));
     CHECK(same(One(vr), One(v)));
@@ -476,9 +478,9 @@ TEST_CASE("BCE-with-logits: one pos_weight per column takes the SIMD path column
   Eigen::MatrixXf t = (Eigen::MatrixXf::Random(rows, cols).array() * 0.5f + 0.5f).matrix();
   const auto loss = lossfn::BinaryCrossEntropyWithLogits().pos_weight({0.5, 1.0, 2.0, 0.0, 3.0});
   Eigen::MatrixXf g(rows, cols), gs(rows, cols);
-  const float v = loss.value_and_gradient(p, t, g);
+  const float v = loss.value_and_gradient(p, t, lossfn::out(g));
   const Eigen::MatrixXf pp = p.transpose(), tt = t.transpose();  // row-major views: scalar path
-  const float vs = loss.value_and_gradient(pp.transpose(), tt.transpose(), gs);
+  const float vs = loss.value_and_gradient(pp.transpose(), tt.transpose(), lossfn::out(gs));
   CHECK(std::abs(v - vs) <= 1e-5f * std::abs(vs));
   CHECK((g - gs).cwiseAbs().maxCoeff() <= 1e-5f * g.cwiseAbs().maxCoeff());
 }

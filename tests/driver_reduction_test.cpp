@@ -1,7 +1,7 @@
 // The driver's reduction: float values over 16M
 // terms within 1e-7 of a long-double reference, the same bits on every run
 // and on every path, and no heap allocation on value_and_gradient(pred,
-// target, out) with a pre-sized out.
+// target, lossfn::out(out)) with a pre-sized out.
 //
 // The allocation count replaces the global operator new (and, on glibc,
 // malloc, which Eigen's own storage uses) for the whole test executable:
@@ -148,8 +148,9 @@ TEST_CASE("driver: float values over 16M terms are within 1e-7 of a long-double 
   bce /= static_cast<long double>(n);
 
   Eigen::VectorXf g(n);
-  const float mse_value = lossfn::MeanSquaredError().value_and_gradient(x, y, g);
-  const float bce_value = lossfn::BinaryCrossEntropyWithLogits().value_and_gradient(x, labels, g);
+  const float mse_value = lossfn::MeanSquaredError().value_and_gradient(x, y, lossfn::out(g));
+  const float bce_value =
+      lossfn::BinaryCrossEntropyWithLogits().value_and_gradient(x, labels, lossfn::out(g));
   INFO("MSE " << mse_value << " vs " << static_cast<double>(mse));
   CHECK(std::abs(static_cast<long double>(mse_value) - mse) <= 1e-7L * mse);
   INFO("BCE " << bce_value << " vs " << static_cast<double>(bce));
@@ -191,9 +192,9 @@ TEST_CASE("driver: the same input gives the same bits, run after run", "[driver]
   const RowMat<float> pr = pf, tr = tf;
   auto runs = [&](const auto& loss, const auto& pred, const auto& target) {
     using P = std::decay_t<decltype(pred)>;
-    typename P::PlainObject g1(rows, cols), g2(rows, cols);
-    const auto v1 = loss.value_and_gradient(pred, target, g1);
-    const auto v2 = loss.value_and_gradient(pred, target, g2);
+    typename P::PlainObject g1(pred.rows(), pred.cols()), g2(pred.rows(), pred.cols());
+    const auto v1 = loss.value_and_gradient(pred, target, lossfn::out(g1));
+    const auto v2 = loss.value_and_gradient(pred, target, lossfn::out(g2));
     CHECK(same_bits(v1, v2));
     CHECK(same_bits(v1, loss.value(pred, target)));
     CHECK(std::memcmp(g1.data(), g2.data(), sizeof(v1) * static_cast<size_t>(g1.size())) == 0);
@@ -239,17 +240,24 @@ TEST_CASE("driver: value_and_gradient into a sized out allocates nothing", "[dri
   const auto smoothed = lossfn::SoftmaxCrossEntropy().label_smoothing(0.1);
   const lossfn::NegativeLogLikelihood nll;
   float sink = 0;
-  CHECK(allocations_of([&] { sink += mse.value_and_gradient(p, t, g); }) == 0);
-  CHECK(allocations_of([&] { sink += mse.value_and_gradient(p_map, t_map, g_map); }) == 0);
-  CHECK(allocations_of([&] { sink += mae.value_and_gradient(pr, t, gr); }) == 0);
-  CHECK(allocations_of([&] { sink += bce.value_and_gradient(p, probabilities, g); }) == 0);
-  CHECK(allocations_of([&] { sink += bce.value_and_gradient(p_map, probabilities, g_map); }) == 0);
+  CHECK(allocations_of([&] { sink += mse.value_and_gradient(p, t, lossfn::out(g)); }) == 0);
+  CHECK(allocations_of([&] { sink += mse.value_and_gradient(p_map, t_map, lossfn::out(g_map)); }) ==
+        0);
+  CHECK(allocations_of([&] { sink += mae.value_and_gradient(pr, t, lossfn::out(gr)); }) == 0);
+  CHECK(allocations_of([&] { sink += bce.value_and_gradient(p, probabilities, lossfn::out(g)); }) ==
+        0);
+  CHECK(allocations_of([&] {
+          sink += bce.value_and_gradient(p_map, probabilities, lossfn::out(g_map));
+        }) == 0);
   CHECK(allocations_of([&] { sink += mse.value(p_map, t_map); }) == 0);
-  CHECK(allocations_of([&] { sink += sce.value_and_gradient(p, labels, g); }) == 0);
-  CHECK(allocations_of([&] { sink += sce.value_and_gradient(pr, labels, gr); }) == 0);
-  CHECK(allocations_of([&] { sink += sce.value_and_gradient(p_map, labels, g_map); }) == 0);
-  CHECK(allocations_of([&] { sink += smoothed.value_and_gradient(p, labels, g); }) == 0);
-  CHECK(allocations_of([&] { sink += sce.value_and_gradient(p, probabilities, g); }) == 0);
-  CHECK(allocations_of([&] { sink += nll.value_and_gradient(p, labels, g); }) == 0);
+  CHECK(allocations_of([&] { sink += sce.value_and_gradient(p, labels, lossfn::out(g)); }) == 0);
+  CHECK(allocations_of([&] { sink += sce.value_and_gradient(pr, labels, lossfn::out(gr)); }) == 0);
+  CHECK(allocations_of(
+            [&] { sink += sce.value_and_gradient(p_map, labels, lossfn::out(g_map)); }) == 0);
+  CHECK(allocations_of([&] { sink += smoothed.value_and_gradient(p, labels, lossfn::out(g)); }) ==
+        0);
+  CHECK(allocations_of([&] { sink += sce.value_and_gradient(p, probabilities, lossfn::out(g)); }) ==
+        0);
+  CHECK(allocations_of([&] { sink += nll.value_and_gradient(p, labels, lossfn::out(g)); }) == 0);
   CHECK(std::isfinite(sink));
 }

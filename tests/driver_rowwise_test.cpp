@@ -139,11 +139,12 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y,
   INFO(Loss::name);
   const RowMat<S> xr = x;
   RowMat<S> g_row(x.rows(), x.cols());
-  const S v_row = loss.value_and_gradient(xr, y, g_row);
+  const S v_row = loss.value_and_gradient(xr, y, lossfn::out(g_row));
   const ColMat<S> expected = g_row;
 
   ColMat<S> g(x.rows(), x.cols());
-  const S v_col = loss.value_and_gradient(x, y, g);  // column-major in, column-major out
+  const S v_col =
+      loss.value_and_gradient(x, y, lossfn::out(g));  // column-major in, column-major out
   const bool lanes = !same_arithmetic && Loss::has_lanes && panels<Loss>(x) && loss.lanes_apply();
   const double tol = 64 * std::numeric_limits<S>::epsilon(),
                floor = 1.0 / static_cast<double>(x.rows());
@@ -161,7 +162,7 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y,
   }
 
   RowMat<S> gr(x.rows(), x.cols());
-  CHECK(loss.value_and_gradient(x, y, gr) == v_row);  // column-major in, row-major out
+  CHECK(loss.value_and_gradient(x, y, lossfn::out(gr)) == v_row);  // column-major in, row-major out
   CHECK(same_bits(ColMat<S>(gr), expected));
 
   // A strided Map: inner stride 2, padded columns, NaN in the gaps.
@@ -171,7 +172,7 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y,
     for (Index i = 0; i < x.rows(); ++i) buffer[static_cast<size_t>(j * outer + 2 * i)] = x(i, j);
   const Eigen::Map<const ColMat<S>, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> strided(
       buffer.data(), x.rows(), x.cols(), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(outer, 2));
-  CHECK(loss.value_and_gradient(strided, y, g) == v_row);
+  CHECK(loss.value_and_gradient(strided, y, lossfn::out(g)) == v_row);
   CHECK(same_bits(g, expected));
 
   // The transpose of a column-major C x N matrix (row-major storage, but an
@@ -179,7 +180,7 @@ void layouts_agree(const Loss& loss, const ColMat<S>& x, const Labels& y,
   const ColMat<S> xt = x.transpose();
   ColMat<S> wide = ColMat<S>::Constant(x.rows() + 2, x.cols() + 1, S(-3));
   auto block = wide.block(1, 1, x.rows(), x.cols());
-  CHECK(loss.value_and_gradient(xt.transpose(), y, block) == v_row);
+  CHECK(loss.value_and_gradient(xt.transpose(), y, lossfn::out(block)) == v_row);
   CHECK(same_bits(ColMat<S>(block), expected));
   CHECK((wide.row(0).array() == S(-3)).all());
   CHECK((wide.col(0).array() == S(-3)).all());
@@ -273,16 +274,16 @@ TEMPLATE_TEST_CASE("softmax losses' fused gradient against a long-double referen
           if (gamma == 0) {
             auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
             if (weighted) loss.class_weights(alpha);
-            const S v = loss.value_and_gradient(x, y, g);
+            const S v = loss.value_and_gradient(x, y, lossfn::out(g));
             check_against_reference<S>(g, v, ref, C);
-            const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+            const S vr = loss.value_and_gradient(RowMat<S>(x), y, lossfn::out(gr));
             check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
           }
           auto focal = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
           if (weighted) focal.class_weights(alpha);
-          const S v = focal.value_and_gradient(x, y, g);
+          const S v = focal.value_and_gradient(x, y, lossfn::out(g));
           check_against_reference<S>(g, v, ref, C);
-          const S vr = focal.value_and_gradient(RowMat<S>(x), y, gr);
+          const S vr = focal.value_and_gradient(RowMat<S>(x), y, lossfn::out(gr));
           check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
         }
       }
@@ -337,11 +338,11 @@ TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwis
         // (Each call before the check that reads its output: the order in
         // which a call's arguments are evaluated is unspecified.)
         const auto loss = lossfn::SoftmaxCrossEntropy().reduction(lossfn::Reduction::sum);
-        const S v = loss.value_and_gradient(x, y, g);
+        const S v = loss.value_and_gradient(x, y, lossfn::out(g));
         check_against_reference<S>(g, v, ref, C);
-        const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+        const S vr = loss.value_and_gradient(RowMat<S>(x), y, lossfn::out(gr));
         check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
-        const S vh = loss.value_gradient_hessian(x, y, g, h);
+        const S vh = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
         check_against_reference<S>(g, vh, ref, C);
         long bad = 0;
         for (Index i = 0; i < n; ++i) {
@@ -358,9 +359,9 @@ TEMPLATE_TEST_CASE("softmax lanes: rows whose maximum is tied", "[driver][rowwis
         layouts_agree<S>(loss, x, y);
       } else {
         const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma).reduction(lossfn::Reduction::sum);
-        const S v = loss.value_and_gradient(x, y, g);
+        const S v = loss.value_and_gradient(x, y, lossfn::out(g));
         check_against_reference<S>(g, v, ref, C);
-        const S vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+        const S vr = loss.value_and_gradient(RowMat<S>(x), y, lossfn::out(gr));
         check_against_reference<S>(ColMat<S>(gr), vr, ref, C);
         layouts_agree<S>(loss, x, y);
       }
@@ -379,12 +380,12 @@ TEST_CASE("softmax fast path: the Hessian call's gradient (general path) agrees"
     float v1, v2;
     if (gamma == 0) {
       const lossfn::SoftmaxCrossEntropy loss;
-      v1 = loss.value_and_gradient(x, y, g1);
-      v2 = loss.value_gradient_hessian(x, y, g2, h);
+      v1 = loss.value_and_gradient(x, y, lossfn::out(g1));
+      v2 = loss.value_gradient_hessian(x, y, lossfn::out(g2), lossfn::out(h));
     } else {
       const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma);
-      v1 = loss.value_and_gradient(x, y, g1);
-      v2 = loss.value_gradient_hessian(x, y, g2, h);
+      v1 = loss.value_and_gradient(x, y, lossfn::out(g1));
+      v2 = loss.value_gradient_hessian(x, y, lossfn::out(g2), lossfn::out(h));
     }
     CHECK(v1 == v2);
     CHECK(((g1 - g2).array().abs() <= 1e-6f * (g2.array().abs() + 1e-6f)).all());
@@ -400,8 +401,9 @@ TEST_CASE("softmax losses: ignored rows and weights on the tiled path", "[driver
   const auto loss = lossfn::SoftmaxCrossEntropy().ignore_index(-100);
   ColMat<float> g(40, 24);
   RowMat<float> gr(40, 24);
-  const float v = loss.value_and_gradient(x, y, lossfn::weights(w), g);
-  const float vr = loss.value_and_gradient(RowMat<float>(x), y, lossfn::weights(w), gr);
+  const float v = loss.value_and_gradient(x, y, lossfn::weights(w), lossfn::out(g));
+  const float vr =
+      loss.value_and_gradient(RowMat<float>(x), y, lossfn::weights(w), lossfn::out(gr));
   CHECK(v == vr);
   CHECK(same_bits(g, ColMat<float>(gr)));
   CHECK((g.row(3).array() == 0.0f).all());
@@ -427,7 +429,7 @@ S all_three(const Loss& loss, const X& x, const Labels& y,
             const Eigen::Matrix<S, Eigen::Dynamic, 1>& w, ColMat<S>& g, ColMat<S>& h) {
   g.resize(x.rows(), x.cols());
   h.resize(x.rows(), x.cols());
-  return loss.value_gradient_hessian(x, y, lossfn::weights(w), g, h);
+  return loss.value_gradient_hessian(x, y, lossfn::weights(w), lossfn::out(g), lossfn::out(h));
 }
 
 TEMPLATE_TEST_CASE(
@@ -464,7 +466,7 @@ TEMPLATE_TEST_CASE(
     CHECK(std::isfinite(static_cast<double>(g(299, 0))));
     CHECK(std::isfinite(static_cast<double>(g(302, 0))));
     ColMat<S> g_fused(n, C);
-    loss.value_and_gradient(x, labels, lossfn::weights(w), g_fused);
+    loss.value_and_gradient(x, labels, lossfn::weights(w), lossfn::out(g_fused));
     // (The fused gradient against the Hessian call's: a NaN's sign may differ.)
     CHECK(same_bits_or_nan(g_fused, g));
     CHECK(same_bits(ColMat<S>(loss.gradient(x, labels, lossfn::weights(w))), g_fused));
@@ -479,7 +481,7 @@ TEMPLATE_TEST_CASE(
   check(lossfn::SoftmaxCrossEntropy(), y);
   // Ignored rows have zero derivatives, whatever the loss wrote in their lanes.
   ColMat<S> g(n, C);
-  lossfn::SoftmaxCrossEntropy().ignore_index(-100).value_and_gradient(x, y_ignored, g);
+  lossfn::SoftmaxCrossEntropy().ignore_index(-100).value_and_gradient(x, y_ignored, lossfn::out(g));
   for (Index i : {5, 6, 290, 1023, 1024, 2047}) CHECK((g.row(i).array() == S(0)).all());
 }
 
@@ -521,12 +523,12 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
       S v, vr;
       if (gamma == 0) {
         const lossfn::SoftmaxCrossEntropy loss;
-        v = loss.value_gradient_hessian(x, y, g, h);
-        vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+        v = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
+        vr = loss.value_gradient_hessian(RowMat<S>(x), y, lossfn::out(gr), lossfn::out(hr));
       } else {
         const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma);
-        v = loss.value_gradient_hessian(x, y, g, h);
-        vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+        v = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
+        vr = loss.value_gradient_hessian(RowMat<S>(x), y, lossfn::out(gr), lossfn::out(hr));
       }
       CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
       CHECK(close(g, ColMat<S>(gr), tol, 1.0 / static_cast<double>(n)));
@@ -539,8 +541,8 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
       const auto loss = lossfn::MultiClassHinge().squared(true).margin(2.0);
       ColMat<S> g(n, C), h(n, C);
       RowMat<S> gr(n, C), hr(n, C);
-      const S v = loss.value_gradient_hessian(x, y, g, h);
-      const S vr = loss.value_gradient_hessian(RowMat<S>(x), y, gr, hr);
+      const S v = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
+      const S vr = loss.value_gradient_hessian(RowMat<S>(x), y, lossfn::out(gr), lossfn::out(hr));
       CHECK(std::abs(static_cast<double>(v - vr)) <= tol * std::abs(static_cast<double>(vr)));
       CHECK(close(g, ColMat<S>(gr), tol, 1.0 / static_cast<double>(n)));
       CHECK(close(h, ColMat<S>(hr), tol, 1.0 / static_cast<double>(n)));
@@ -572,12 +574,12 @@ TEMPLATE_TEST_CASE("wide rows of a column-major pred go through panels", "[drive
         S v, vr;
         if (gamma == 0) {
           const auto loss = lossfn::SoftmaxCrossEntropy().ignore_index(-100);
-          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), g);
-          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), gr);
+          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), lossfn::out(g));
+          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), lossfn::out(gr));
         } else {
           const auto loss = lossfn::SoftmaxFocalLoss().gamma(gamma).ignore_index(-100);
-          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), g);
-          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), gr);
+          v = loss.value_and_gradient(x2, y2, lossfn::weights(w), lossfn::out(g));
+          vr = loss.value_and_gradient(RowMat<S>(x2), y2, lossfn::weights(w), lossfn::out(gr));
         }
         const ColMat<S> expected = gr;
         CHECK(close(g, expected, tol, 1.0 / static_cast<double>(n)));
@@ -645,12 +647,12 @@ TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logit
       if (gamma == 0)
         v = lossfn::SoftmaxCrossEntropy()
                 .reduction(lossfn::Reduction::sum)
-                .value_and_gradient(x, y, g);
+                .value_and_gradient(x, y, lossfn::out(g));
       else
         v = lossfn::SoftmaxFocalLoss()
                 .gamma(gamma)
                 .reduction(lossfn::Reduction::sum)
-                .value_and_gradient(x, y, g);
+                .value_and_gradient(x, y, lossfn::out(g));
       check_against_reference<S>(g, v, ref, C);
       CHECK(g(5, 0) == S(0));
       CHECK(g(6, 3) == S(0));
@@ -662,7 +664,8 @@ TEMPLATE_TEST_CASE("panels' one-pass softmax: rescaled sums, -inf and +inf logit
     const auto loss = lossfn::SoftmaxCrossEntropy();
     ColMat<S> g(n, C);
     RowMat<S> gr(n, C);
-    const S v = loss.value_and_gradient(x, y, g), vr = loss.value_and_gradient(RowMat<S>(x), y, gr);
+    const S v = loss.value_and_gradient(x, y, lossfn::out(g)),
+            vr = loss.value_and_gradient(RowMat<S>(x), y, lossfn::out(gr));
     CHECK(std::isfinite(static_cast<double>(v)));
     CHECK(std::abs(static_cast<double>(v - vr)) <=
           64 * std::numeric_limits<S>::epsilon() * std::abs(static_cast<double>(vr)));

@@ -113,17 +113,20 @@ template <class Loss>
 void common_elementwise_errors(const Loss& loss, const Mat& pred, const Mat& target) {
   const std::string name = Loss::name;
   // ZeroOneLoss also takes class indices, and says so
+  constexpr bool zero_one = std::is_same_v<Loss, lossfn::ZeroOneLoss>;
   const std::string expected =
-      std::is_same_v<Loss, lossfn::ZeroOneLoss>
-          ? "4x2 (binary labels of pred's shape) or 4x1 (integer class indices, with C >= 2 "
-            "columns of pred)"
-          : "4x2 (pred's shape)";
+      zero_one ? "4x2 (binary labels of pred's shape) or 4x1 (integer class indices)"
+               : "4x2 (pred's shape)";
   accepts(loss, pred, target);
   // target of another shape, either dimension
   rejects(loss, pred, Mat(target.topRows(3)),
           name + ": target has shape 3x2, expected " + expected);
   rejects(loss, pred, Mat(target.leftCols(1)),
-          name + ": target has shape 4x1, expected " + expected);
+          zero_one ? name +
+                         ": target is a 4x1 column of floating-point values: class indices "
+                         "must be integers (use y.cast<int>()); binary labels have pred's "
+                         "shape 4x2"
+                   : name + ": target has shape 4x1, expected " + expected);
   rejects(loss, pred, Mat(target.transpose()),
           name + ": target has shape 2x4, expected " + expected);
   // weights: pred's shape or a column of N; anything else is an error
@@ -142,6 +145,12 @@ void common_elementwise_errors(const Loss& loss, const Mat& pred, const Mat& tar
                    name +
                        ": weights has shape 1x4, expected 4x2 (pred's shape) or 4x1 (one "
                        "weight per row)");
+  // a column pred: its shape and one weight per row are the same, said once
+  const Mat column_pred = pred.leftCols(1), column_target = target.leftCols(1);
+  rejects_weighted(loss, column_pred, column_target, Mat::Constant(3, 1, 1.0),
+                   name +
+                       ": weights has shape 3x1, expected 4x1 (pred's shape: one weight per "
+                       "row)");
   // negative, NaN and infinite weights, in either form
   for (double bad : {-0.5, qnan, inf, -inf, -1e-300}) {
     Mat w = ok;
@@ -197,7 +206,8 @@ TEST_CASE("BinaryCrossEntropy rejects probabilities and targets outside [0, 1]",
     bad_p(3, 1) = bad;
     rejects(bce, bad_p, t,
             "BinaryCrossEntropy: pred(3, 1) = " + lossfn::detail::to_text(bad) +
-                " is outside [0, 1] (probabilities expected)");
+                " is outside [0, 1] (probabilities expected; for logits use "
+                "BinaryCrossEntropyWithLogits)");
     Mat bad_t = t;
     bad_t(1, 0) = bad;
     rejects(bce, p, bad_t,
@@ -217,7 +227,7 @@ TEST_CASE("BinaryCrossEntropy rejects probabilities and targets outside [0, 1]",
   pf(0, 1) = 1.0000001f;
   rejects(bce, pf, t,
           "BinaryCrossEntropy: pred(0, 1) = 1.00000012 is outside [0, 1] "
-          "(probabilities expected)");
+          "(probabilities expected; for logits use BinaryCrossEntropyWithLogits)");
   // values are checked as the caller gave them, before any conversion to
   // pred's type: 1 + 1e-12 is not a probability even though it rounds to 1.0f
   Mat almost_one = t;
@@ -229,7 +239,8 @@ TEST_CASE("BinaryCrossEntropy rejects probabilities and targets outside [0, 1]",
   RowMat pr = p;
   pr(2, 1) = 2.0;
   rejects(bce, pr, t,
-          "BinaryCrossEntropy: pred(2, 1) = 2 is outside [0, 1] (probabilities expected)");
+          "BinaryCrossEntropy: pred(2, 1) = 2 is outside [0, 1] (probabilities expected; for "
+          "logits use BinaryCrossEntropyWithLogits)");
 }
 
 TEST_CASE("a bad value late in the data leaves earlier outputs untouched", "[errors]") {
@@ -320,14 +331,21 @@ TEST_CASE("row-wise losses reject bad class indices", "[errors]") {
   const Mat x = values(5, 3, 4.0);
   const Mat logp = (x.array().colwise() - x.array().exp().rowwise().sum().log()).matrix();
   auto check = [&](const auto& loss, const Mat& pred) {
-    const std::string name = std::decay_t<decltype(loss)>::name;
+    using L = std::decay_t<decltype(loss)>;
+    const std::string name = L::name;
     IVec y = classes(5, 3);
     accepts(loss, pred, y);
+    // a negative label on a loss with ignore_index (not set) says how to skip it
+    constexpr bool skippable = !std::is_same_v<L, lossfn::MultiClassHinge>;
     for (int bad : {3, -1, 7, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}) {
       IVec bad_y = y;
       bad_y(4) = bad;
+      const std::string label = std::to_string(bad);
       rejects(loss, pred, bad_y,
-              name + ": target[4] = " + std::to_string(bad) + " is outside [0, 3)");
+              name + ": target[4] = " + label + " is outside [0, 3)" +
+                  (skippable && bad < 0
+                       ? " (to skip rows labelled " + label + ", set ignore_index(" + label + "))"
+                       : ""));
     }
     // any integer type: 64-bit, unsigned, and unsigned beyond long long's range
     Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> y64 = y.cast<std::int64_t>();
@@ -345,7 +363,13 @@ TEST_CASE("row-wise losses reject bad class indices", "[errors]") {
     rejects(loss, pred, Eigen::RowVectorXi(y.transpose()),
             name + ": target has shape 1x5, expected 5x1 (one class index per row of pred)");
     rejects(loss, pred, Eigen::MatrixXi::Zero(5, 3),
-            name + ": target has shape 5x3, expected 5x1 (one class index per row of pred)");
+            std::is_same_v<L, lossfn::SoftmaxCrossEntropy>
+                ? name +
+                      ": target is a 5x3 matrix of integers: probabilities must be "
+                      "floating-point (use y.cast<float>()); class indices are 5x1"
+                : name +
+                      ": target has shape 5x3, expected 5x1 (one class index per row of "
+                      "pred)");
     // sample weights: a column of N only, finite and non-negative
     const Mat w = Mat::Constant(5, 1, 2.0);
     accepts(loss, pred, y, w);
@@ -390,8 +414,11 @@ TEST_CASE("row-wise losses reject bad class indices", "[errors]") {
           "ZeroOneLoss: target has shape 4x1, expected 5x1 (one class index per row of pred)");
   // float labels N x 1 for N x C scores: not class indices
   rejects(lossfn::ZeroOneLoss(), x, Mat::Zero(5, 1),
-          "ZeroOneLoss: target has shape 5x1, expected 5x3 (binary labels of pred's shape) or "
-          "5x1 (integer class indices, with C >= 2 columns of pred)");
+          "ZeroOneLoss: target is a 5x1 column of floating-point values: class indices must be "
+          "integers (use y.cast<int>()); binary labels have pred's shape 5x3");
+  // a one-column pred: binary labels only
+  rejects(lossfn::ZeroOneLoss(), Mat(x.leftCols(1)), Mat::Zero(4, 1),
+          "ZeroOneLoss: target has shape 4x1, expected 5x1 (binary labels of pred's shape)");
   rejects_weighted(lossfn::ZeroOneLoss(), x, classes(5, 3), Mat::Constant(5, 3, -1.0),
                    "ZeroOneLoss: weights has shape 5x3, expected 5x1 (one weight per row)");
 }
@@ -402,7 +429,11 @@ TEST_CASE("ignore_index: ignored rows skip the range check, never the weight che
   y(1) = -100;
   auto check = [&](auto loss) {
     const std::string name = decltype(loss)::name;
-    rejects(loss, x, y, name + ": target[1] = -100 is outside [0, 3)");
+    // without ignore_index, a negative label says how to skip its rows
+    rejects(loss, x, y,
+            name +
+                ": target[1] = -100 is outside [0, 3) (to skip rows labelled -100, set "
+                "ignore_index(-100))");
     loss.ignore_index(-100);
     accepts(loss, x, y);
     CHECK(loss.ignore_index() == -100);
@@ -419,6 +450,9 @@ TEST_CASE("ignore_index: ignored rows skip the range check, never the weight che
     IVec y2 = classes(4, 3);
     y2(3) = 5;
     rejects(loss, x, y2, name + ": target[3] = 5 is outside [0, 3)");
+    // with ignore_index set, another negative label gets no hint
+    y2(3) = -1;
+    rejects(loss, x, y2, name + ": target[3] = -1 is outside [0, 3)");
   };
   check(lossfn::SoftmaxCrossEntropy());
   check(lossfn::NegativeLogLikelihood());
@@ -446,9 +480,21 @@ TEST_CASE("SoftmaxCrossEntropy probability targets must have pred's shape", "[er
   rejects(
       lossfn::SoftmaxCrossEntropy(), x, Mat(t.leftCols(2)),
       "SoftmaxCrossEntropy: target has shape 4x2, expected 4x3 (probabilities of pred's shape)");
-  rejects(
-      lossfn::SoftmaxCrossEntropy(), x, Mat(4, 1),
-      "SoftmaxCrossEntropy: target has shape 4x1, expected 4x3 (probabilities of pred's shape)");
+  // float class labels: the number type is the cause, the cast the fix
+  rejects(lossfn::SoftmaxCrossEntropy(), x, Mat(4, 1),
+          "SoftmaxCrossEntropy: target is a 4x1 column of floating-point values: class indices "
+          "must be integers (use y.cast<int>()); probabilities have pred's shape 4x3");
+  rejects(lossfn::CategoricalCrossEntropy(), Mat::Constant(4, 3, 1.0 / 3), Mat(4, 1),
+          "CategoricalCrossEntropy: target is a 4x1 column of floating-point values: class "
+          "indices must be integers (use y.cast<int>()); probabilities have pred's shape 4x3");
+  // an integer one-hot matrix: probabilities are floating-point
+  rejects(lossfn::SoftmaxCrossEntropy(), x, Eigen::MatrixXi(Eigen::MatrixXi::Zero(4, 3)),
+          "SoftmaxCrossEntropy: target is a 4x3 matrix of integers: probabilities must be "
+          "floating-point (use y.cast<float>()); class indices are 4x1");
+  // a loss of class indices only: the shape of indices
+  rejects(lossfn::NegativeLogLikelihood(), x, Eigen::MatrixXi(Eigen::MatrixXi::Zero(4, 3)),
+          "NegativeLogLikelihood: target has shape 4x3, expected 4x1 (one class index per row "
+          "of pred)");
   rejects(lossfn::SoftmaxCrossEntropy().class_weights({1.0, 1.0}), x, t,
           "SoftmaxCrossEntropy: class_weights has 2 entries, expected 3 (one per column of pred)");
 }
@@ -579,29 +625,36 @@ TEST_CASE("out-arguments of the wrong fixed shape are rejected, untouched", "[er
     // a Map over the caller's buffer cannot be resized
     std::vector<double> buffer(20, entry_points::sentinel);
     Eigen::Map<Mat> small(buffer.data(), 3, 2), wide(buffer.data(), 4, 3);
-    CHECK(error_of([&] { loss.value_and_gradient(pred, target, small); }) ==
+    CHECK(error_of([&] { loss.value_and_gradient(pred, target, lossfn::out(small)); }) ==
           name + ": gradient has shape 3x2, expected 4x2 (pred's shape)");
-    CHECK(error_of([&] { loss.value_and_gradient(pred, target, wide); }) ==
+    CHECK(error_of([&] { loss.value_and_gradient(pred, target, lossfn::out(wide)); }) ==
           name + ": gradient has shape 4x3, expected 4x2 (pred's shape)");
     // a fixed-size matrix, a block of another shape
     Eigen::Matrix<double, 4, 3> fixed =
         Eigen::Matrix<double, 4, 3>::Constant(entry_points::sentinel);
-    CHECK(error_of([&] { loss.value_and_gradient(pred, target, fixed); }) ==
+    CHECK(error_of([&] { loss.value_and_gradient(pred, target, lossfn::out(fixed)); }) ==
           name + ": gradient has shape 4x3, expected 4x2 (pred's shape)");
     Mat big = Mat::Constant(6, 6, entry_points::sentinel);
-    CHECK(error_of([&] { loss.value_and_gradient(pred, target, big.block(0, 0, 4, 1)); }) ==
-          name + ": gradient has shape 4x1, expected 4x2 (pred's shape)");
-    // value_gradient_hessian: a bad Hessian output leaves a good (even a
-    // resizable) gradient output untouched
-    Mat resizable(1, 1);
-    resizable(0, 0) = entry_points::sentinel;
-    CHECK(error_of([&] { loss.value_gradient_hessian(pred, target, resizable, small); }) ==
-          name + ": hessian has shape 3x2, expected 4x2 (pred's shape)");
-    CHECK(resizable.rows() == 1);
-    CHECK(error_of([&] { loss.value_gradient_hessian(pred, target, wide, resizable); }) ==
-          name + ": gradient has shape 4x3, expected 4x2 (pred's shape)");
-    CHECK(resizable.rows() == 1);
-    CHECK(resizable(0, 0) == entry_points::sentinel);
+    CHECK(error_of([&] {
+            loss.value_and_gradient(pred, target, lossfn::out(big.block(0, 0, 4, 1)));
+          }) == name + ": gradient has shape 4x1, expected 4x2 (pred's shape)");
+    // a plain matrix of another shape is resized only when it is empty
+    Mat other = Mat::Constant(3, 5, entry_points::sentinel);
+    CHECK(error_of([&] { loss.value_and_gradient(pred, target, lossfn::out(other)); }) ==
+          name + ": gradient has shape 3x5, expected 4x2 (pred's shape), or empty to be resized");
+    CHECK(other.rows() == 3);
+    CHECK((other.array() == entry_points::sentinel).all());
+    // value_gradient_hessian: a bad Hessian output leaves a good (even an
+    // empty, resizable) gradient output untouched
+    Mat resizable;
+    CHECK(error_of([&] {
+            loss.value_gradient_hessian(pred, target, lossfn::out(resizable), lossfn::out(small));
+          }) == name + ": hessian has shape 3x2, expected 4x2 (pred's shape)");
+    CHECK(resizable.size() == 0);
+    CHECK(error_of([&] {
+            loss.value_gradient_hessian(pred, target, lossfn::out(wide), lossfn::out(resizable));
+          }) == name + ": gradient has shape 4x3, expected 4x2 (pred's shape)");
+    CHECK(resizable.size() == 0);
     CHECK(std::all_of(buffer.begin(), buffer.end(),
                       [](double v) { return v == entry_points::sentinel; }));
     CHECK((fixed.array() == entry_points::sentinel).all());
@@ -631,8 +684,9 @@ TEST_CASE("PolyCrossEntropy rejects a pred of one column, naming the binary loss
   CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, classes(3, 1)); }) == message);
   CHECK(error_of([&] { lossfn::PolyCrossEntropy()(p, Mat::Constant(3, 1, 1.0)); }) == message);
   Mat g = Mat::Constant(3, 1, 7.0);
-  CHECK(error_of([&] { lossfn::PolyCrossEntropy().value_and_gradient(p, classes(3, 1), g); }) ==
-        message);
+  CHECK(error_of([&] {
+          lossfn::PolyCrossEntropy().value_and_gradient(p, classes(3, 1), lossfn::out(g));
+        }) == message);
   CHECK((g.array() == 7.0).all());
 }
 
@@ -655,45 +709,45 @@ TEST_CASE("an output sharing memory with an input or the other output is rejecte
   Mat p = Mat::Random(6, 4), t = Mat::Random(6, 4);
   const Mat p0 = p, t0 = t;
   const lossfn::MeanSquaredError mse;
-  CHECK(error_of([&] { mse.value_and_gradient(p, t, p); }) ==
+  CHECK(error_of([&] { mse.value_and_gradient(p, t, lossfn::out(p)); }) ==
         "MeanSquaredError: gradient shares memory with pred; pass an output of its own "
         "(outputs are written while inputs are read)");
-  CHECK(error_of([&] { mse.value_and_gradient(p, t, t); }) ==
+  CHECK(error_of([&] { mse.value_and_gradient(p, t, lossfn::out(t)); }) ==
         "MeanSquaredError: gradient shares memory with target; pass an output of its own "
         "(outputs are written while inputs are read)");
   Mat g(6, 4);
-  CHECK(error_of([&] { mse.value_gradient_hessian(p, t, g, g); }) ==
+  CHECK(error_of([&] { mse.value_gradient_hessian(p, t, lossfn::out(g), lossfn::out(g)); }) ==
         "MeanSquaredError: gradient and hessian share memory; pass two outputs");
   // A Map over part of pred's storage, against a block of pred.
   Eigen::Map<Mat> tail(p.data() + 8, 4, 4);
   const Mat u = Mat::Random(4, 4);
   CHECK(error_of([&] {
-          mse.value_and_gradient(p.block(0, 0, 4, 4), u, tail);
+          mse.value_and_gradient(p.block(0, 0, 4, 4), u, lossfn::out(tail));
         }).find("gradient shares memory with pred") != std::string::npos);
   Mat q = Mat::Random(4, 4);
   CHECK(error_of([&] {
-          mse.value_and_gradient(q.transpose(), u, q);
+          mse.value_and_gradient(q.transpose(), u, lossfn::out(q));
         }).find("gradient shares memory with pred") != std::string::npos);
   // Weights.
   Mat w = Mat::Ones(6, 4);
   CHECK(error_of([&] {
-          mse.value_and_gradient(p, t, lossfn::weights(w), w);
+          mse.value_and_gradient(p, t, lossfn::weights(w), lossfn::out(w));
         }).find("gradient shares memory with weights") != std::string::npos);
   // Row-wise: the softmax losses write exponentials into the gradient row.
   Eigen::VectorXi y = Eigen::VectorXi::Zero(6);
-  CHECK(error_of([&] { lossfn::SoftmaxCrossEntropy().value_and_gradient(p, y, p); }) ==
+  CHECK(error_of([&] { lossfn::SoftmaxCrossEntropy().value_and_gradient(p, y, lossfn::out(p)); }) ==
         "SoftmaxCrossEntropy: gradient shares memory with pred; pass an output of its own "
         "(outputs are written while inputs are read)");
   Mat h(6, 4);
   CHECK(error_of([&] {
-          lossfn::SoftmaxFocalLoss().value_gradient_hessian(p, y, h, p);
+          lossfn::SoftmaxFocalLoss().value_gradient_hessian(p, y, lossfn::out(h), lossfn::out(p));
         }).find("hessian shares memory with pred") != std::string::npos);
   CHECK(p == p0);
   CHECK(t == t0);
   // Disjoint parts of one buffer are fine.
   Mat both(6, 8);
   both.leftCols(4) = p0;
-  CHECK_NOTHROW(mse.value_and_gradient(both.leftCols(4), t, both.rightCols(4)));
+  CHECK_NOTHROW(mse.value_and_gradient(both.leftCols(4), t, lossfn::out(both.rightCols(4))));
   CHECK(both.rightCols(4).isApprox(2.0 * (p0 - t) / 24.0));
 }
 
@@ -726,9 +780,10 @@ TEMPLATE_TEST_CASE("value checks find a bad value at any position", "[errors]", 
               "BinaryCrossEntropy: target" + where + v + " is outside [0, 1]");
       V bad_p = p;
       bad_p(at) = bad;
-      rejects(
-          lossfn::BinaryCrossEntropy(), bad_p, t,
-          "BinaryCrossEntropy: pred" + where + v + " is outside [0, 1] (probabilities expected)");
+      rejects(lossfn::BinaryCrossEntropy(), bad_p, t,
+              "BinaryCrossEntropy: pred" + where + v +
+                  " is outside [0, 1] (probabilities expected; for logits use "
+                  "BinaryCrossEntropyWithLogits)");
     }
     V bad_y = V::Ones(n);
     bad_y(at) = S(0.5);
@@ -828,13 +883,13 @@ TEST_CASE("CoxProportionalHazards rejects bad shapes, times, events and weights"
   // Outputs of the wrong shape, untouched.
   std::vector<double> buffer(12, entry_points::sentinel);
   Eigen::Map<Mat> small(buffer.data(), 4, 1);
-  CHECK(error_of([&] { cox.value_and_gradient(x, t, small); }) ==
+  CHECK(error_of([&] { cox.value_and_gradient(x, t, lossfn::out(small)); }) ==
         name + ": gradient has shape 4x1, expected 5x1 (pred's shape)");
-  Mat resizable = Mat::Constant(1, 1, entry_points::sentinel);
-  CHECK(error_of([&] { cox.value_gradient_hessian(x, t, resizable, small); }) ==
-        name + ": hessian has shape 4x1, expected 5x1 (pred's shape)");
-  CHECK(resizable.rows() == 1);
-  CHECK(resizable(0, 0) == entry_points::sentinel);
+  Mat resizable;
+  CHECK(error_of([&] {
+          cox.value_gradient_hessian(x, t, lossfn::out(resizable), lossfn::out(small));
+        }) == name + ": hessian has shape 4x1, expected 5x1 (pred's shape)");
+  CHECK(resizable.size() == 0);
   CHECK(std::all_of(buffer.begin(), buffer.end(),
                     [](double v) { return v == entry_points::sentinel; }));
 }

@@ -62,12 +62,12 @@ void beat(const std::string& loss_name, const std::map<std::string, Bar>& bar, T
     // (generic, so that it is instantiated only where called)
     auto with_values = [&](const auto& l) {
       const layouts::ColMajor<float> target = layouts::to_matrix<float>(c.target);
-      return l.value_and_gradient(pred, target, g);
+      return l.value_and_gradient(pred, target, lossfn::out(g));
     };
     if constexpr (lossfn::traits<Loss>::row_wise) {
       if (reference::index_target(c)) {
         const Eigen::VectorXi target = layouts::to_matrix<int>(c.target).col(0);
-        value = loss.value_and_gradient(pred, target, g);
+        value = loss.value_and_gradient(pred, target, lossfn::out(g));
       } else if constexpr (reference::takes_probabilities<Loss>::value) {
         value = with_values(loss);
       } else {

@@ -64,11 +64,12 @@ void check_fused(const std::string& what, const L& loss, const Mat& pred_d, cons
 
   const auto fused = with([&](auto... ws) { return loss.value_and_gradient(pred, target, ws...); });
   MatS<S> g_out = MatS<S>::Constant(pred.rows(), pred.cols(), S(entry_points::sentinel));
-  const S v_out =
-      with([&](auto... ws) { return loss.value_and_gradient(pred, target, ws..., g_out); });
+  const S v_out = with(
+      [&](auto... ws) { return loss.value_and_gradient(pred, target, ws..., lossfn::out(g_out)); });
   MatS<S> g3(pred.rows(), pred.cols()), h3(pred.rows(), pred.cols());
-  const S v3 =
-      with([&](auto... ws) { return loss.value_gradient_hessian(pred, target, ws..., g3, h3); });
+  const S v3 = with([&](auto... ws) {
+    return loss.value_gradient_hessian(pred, target, ws..., lossfn::out(g3), lossfn::out(h3));
+  });
 
   using One = Eigen::Matrix<S, 1, 1>;
   CHECK(same_bits(One(fused.value), One(value)));
@@ -118,4 +119,30 @@ TEST_CASE("fused calls equal the separate calls bitwise; unreduced reduces to va
         }
       });
   CHECK(compared > 200);
+}
+
+TEST_CASE("lossfn::out takes named storage and temporary views", "[fused][outputs]") {
+  const Mat pred = (Mat(3, 2) << 0.5, -1, 2, 0, -0.25, 1).finished();
+  const Mat target = (Mat(3, 2) << 0, 1, 1, 0, 0, 1).finished();
+  const lossfn::HuberLoss loss;
+  const auto [value, gradient] = loss.value_and_gradient(pred, target);
+  // a named Matrix, an empty one (resized), a block of a bigger matrix, a Map
+  // over a buffer, the transpose of a row-major matrix, a Ref
+  Mat named(3, 2), empty, big = Mat::Zero(5, 4);
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(named)) == value);
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(empty)) == value);
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(big.block(1, 2, 3, 2))) == value);
+  std::vector<double> buffer(6);
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(Eigen::Map<Mat>(buffer.data(), 3, 2))) ==
+        value);
+  Eigen::Matrix<double, 2, 3, Eigen::RowMajor> transposed;
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(transposed.transpose())) == value);
+  Eigen::Ref<Mat> ref(named);
+  CHECK(loss.value_and_gradient(pred, target, lossfn::out(ref)) == value);
+  CHECK(named == gradient);
+  CHECK(empty == gradient);
+  CHECK(big.block(1, 2, 3, 2) == gradient);
+  CHECK(Eigen::Map<Mat>(buffer.data(), 3, 2) == gradient);
+  CHECK(transposed.transpose() == gradient);
+  CHECK(big.leftCols(2).isZero());
 }

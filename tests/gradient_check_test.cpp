@@ -118,7 +118,8 @@ void check_derivatives(const std::string& what, const L& loss, const Mat& pred, 
         w, [&](auto... weights) -> Mat { return loss.hessian_diagonal(pred, target, weights...); });
     Mat g_fused(pred.rows(), pred.cols()), h_fused(pred.rows(), pred.cols());
     zoo::with_weights(w, [&](auto... weights) {
-      return loss.value_gradient_hessian(pred, target, weights..., g_fused, h_fused);
+      return loss.value_gradient_hessian(pred, target, weights..., lossfn::out(g_fused),
+                                         lossfn::out(h_fused));
     });
     const std::string h_bad = mismatches(h, numeric), fused_bad = mismatches(h_fused, numeric);
     INFO("hessian_diagonal against central differences of gradient:\n" << h_bad);

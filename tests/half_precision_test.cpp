@@ -209,10 +209,11 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
       // output's own type receives the float result, rounded only to it.
       A16 big = A16::Constant(N + 2, C + 1, S(-3));
       Eigen::MatrixXf out_f(1, 1);
-      const S v_block = half_call(
-          [&](const auto&... a) { return loss.value_and_gradient(a..., big.block(1, 1, N, C)); });
-      const S v_float_out =
-          half_call([&](const auto&... a) { return loss.value_and_gradient(a..., out_f); });
+      const S v_block = half_call([&](const auto&... a) {
+        return loss.value_and_gradient(a..., lossfn::out(big.block(1, 1, N, C)));
+      });
+      const S v_float_out = half_call(
+          [&](const auto&... a) { return loss.value_and_gradient(a..., lossfn::out(out_f)); });
       CHECK(v_block == value);
       CHECK(v_float_out == value);
       CHECK(identical(big.block(1, 1, N, C), g));
@@ -228,9 +229,12 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
           float_call([&](const auto&... a) { return loss.hessian_diagonal(a...); });
       check_rounded<S>(h, h_f, at + ": hessian");
       Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> g2, h2;
-      const S v2 =
-          half_call([&](const auto&... a) { return loss.value_gradient_hessian(a..., g2, h2); });
-      static_assert(std::is_same_v<decltype(loss.value_gradient_hessian(pred, target, g2, h2)), S>);
+      const S v2 = half_call([&](const auto&... a) {
+        return loss.value_gradient_hessian(a..., lossfn::out(g2), lossfn::out(h2));
+      });
+      static_assert(std::is_same_v<decltype(loss.value_gradient_hessian(
+                                       pred, target, lossfn::out(g2), lossfn::out(h2))),
+                                   S>);
       CHECK(v2 == value);
       CHECK(identical(h2, h));
       CHECK(identical(g2, half_call([&](const auto&... a) { return loss.gradient(a...); })));

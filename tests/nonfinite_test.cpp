@@ -540,8 +540,8 @@ void empty_gives_zero(Loss loss, const Mat<S>& pred, const T& target) {
       CHECK(vg.value == 0);
       CHECK(vg.gradient.rows() == pred.rows());
       CHECK(vg.gradient.cols() == pred.cols());
-      Mat<S> out(7, 7);
-      CHECK(loss.value_and_gradient(pred, target, out) == 0);
+      Mat<S> out;  // empty: resized to pred's (empty) shape
+      CHECK(loss.value_and_gradient(pred, target, lossfn::out(out)) == 0);
       CHECK(out.rows() == pred.rows());
       CHECK(out.cols() == pred.cols());
     }
@@ -661,8 +661,8 @@ void ignored_nonfinite_rows(const Loss& loss, Eigen::Index rows, Eigen::Index C)
     x(i, C - 1) = i % 2 ? inf : -inf;
   }
   M g(rows, C), h(rows, C);
-  const S v = loss.value_gradient_hessian(x, y, g, h);
-  const S v1 = loss.value_and_gradient(x, y, g);
+  const S v = loss.value_gradient_hessian(x, y, lossfn::out(g), lossfn::out(h));
+  const S v1 = loss.value_and_gradient(x, y, lossfn::out(g));
   const auto terms = loss.unreduced(x, y);
   CHECK(std::isfinite(v));
   CHECK(v1 == v);
@@ -726,7 +726,7 @@ void special_rows_match_scalar(const Loss& loss, Eigen::Index N, Eigen::Index C,
   const L xl = x.template cast<long double>();
   M g(N, C);
   const auto terms = loss.unreduced(x, y);
-  loss.value_and_gradient(x, y, g);
+  loss.value_and_gradient(x, y, lossfn::out(g));
   const auto tl = loss.unreduced(xl, y);
   const L gl = loss.gradient(xl, y);
   const long double tol = 64 * std::numeric_limits<S>::epsilon();

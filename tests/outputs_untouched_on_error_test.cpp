@@ -17,9 +17,11 @@ TEST_CASE("CategoricalCrossEntropy: a bad probability in the last row writes not
   const auto loss = lossfn::CategoricalCrossEntropy();
   auto rejected_untouched = [&](const Eigen::MatrixXd& pred, auto&& target) {
     Eigen::MatrixXd g = Eigen::MatrixXd::Constant(3, 4, sentinel), h = g;
-    CHECK_THROWS_AS(loss.value_and_gradient(pred, target, g), lossfn::invalid_argument);
+    CHECK_THROWS_AS(loss.value_and_gradient(pred, target, lossfn::out(g)),
+                    lossfn::invalid_argument);
     CHECK((g.array() == sentinel).all());
-    CHECK_THROWS_AS(loss.value_gradient_hessian(pred, target, g, h), lossfn::invalid_argument);
+    CHECK_THROWS_AS(loss.value_gradient_hessian(pred, target, lossfn::out(g), lossfn::out(h)),
+                    lossfn::invalid_argument);
     CHECK((g.array() == sentinel).all());
     CHECK((h.array() == sentinel).all());
   };
@@ -39,6 +41,6 @@ TEST_CASE("CategoricalCrossEntropy: a bad probability in the last row writes not
     p(2, 3) = 1.5;
     CHECK_THROWS_WITH(loss(p, y),
                       "CategoricalCrossEntropy: pred(2, 3) = 1.5 is outside [0, 1] "
-                      "(probabilities expected)");
+                      "(probabilities expected; for logits use SoftmaxCrossEntropy)");
   }
 }

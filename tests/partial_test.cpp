@@ -90,8 +90,9 @@ void check_shards(const std::string& what, const L& loss, const Mat& pred, const
       CHECK(partials.back().reduction == loss.reduction());
       // Each worker's Σ-reduction gradient and Hessian of its rows.
       Mat g(n, pred.cols()), h(n, pred.cols());
-      zoo::with_weights(ws,
-                        [&](auto... x) { return summed.value_gradient_hessian(p, t, x..., g, h); });
+      zoo::with_weights(ws, [&](auto... x) {
+        return summed.value_gradient_hessian(p, t, x..., lossfn::out(g), lossfn::out(h));
+      });
       g_sum.middleRows(begin, n) = g;
       h_sum.middleRows(begin, n) = h;
     }

@@ -47,7 +47,7 @@ Result evaluate(const Loss& loss, const Eigen::MatrixXf& pred, const T& target) 
   r.hessian = loss.hessian_diagonal(pred, target);
   r.terms = loss.unreduced(pred, target);
   Eigen::MatrixXf g(pred.rows(), pred.cols());
-  if (loss.value_and_gradient(pred, target, g) != value || !same_bits(g, gradient))
+  if (loss.value_and_gradient(pred, target, lossfn::out(g)) != value || !same_bits(g, gradient))
     r.value = -1;  // fused into the caller's storage must agree too
   if (loss(pred, target) != value) r.value = -2;
   return r;

@@ -104,7 +104,7 @@ std::string best_step(const L& loss, const Eigen::MatrixXd& pred, const T& targe
                       Eigen::MatrixXd& step) {
   if constexpr (lossfn::traits<L>::twice_differentiable) {
     Eigen::MatrixXd g(pred.rows(), pred.cols()), h(pred.rows(), pred.cols());
-    loss.value_gradient_hessian(pred, target, g, h);
+    loss.value_gradient_hessian(pred, target, lossfn::out(g), lossfn::out(h));
     step = -g.array() / (h.array() + 1.0);  // damped Newton, safe where h = 0
     return "value_gradient_hessian";
   } else if constexpr (lossfn::traits<L>::differentiable) {

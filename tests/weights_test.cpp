@@ -79,11 +79,11 @@ void check_weighted(const std::string& what, const L& loss, const Mat& pred, con
   CHECK(std::abs(v1 - expected) <= 1e-12 * (magnitude + 1e-300));
   CHECK(close(g1, g, g_scale));
   Mat g2(pred.rows(), pred.cols()), g3(pred.rows(), pred.cols()), h3(pred.rows(), pred.cols());
-  CHECK(std::abs(loss.value_and_gradient(pred, target, W, g2) - expected) <=
+  CHECK(std::abs(loss.value_and_gradient(pred, target, W, lossfn::out(g2)) - expected) <=
         1e-12 * (magnitude + 1e-300));
   CHECK(close(g2, g, g_scale));
-  CHECK(std::abs(loss.value_gradient_hessian(pred, target, W, g3, h3) - expected) <=
-        1e-12 * (magnitude + 1e-300));
+  CHECK(std::abs(loss.value_gradient_hessian(pred, target, W, lossfn::out(g3), lossfn::out(h3)) -
+                 expected) <= 1e-12 * (magnitude + 1e-300));
   CHECK(close(g3, g, g_scale));
   CHECK(close(h3, h, h_scale));
 

@@ -25,7 +25,8 @@ class BinaryCrossEntropy : public detail::Elementwise<BinaryCrossEntropy> {
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = true;
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
-  static constexpr const char* pred_rule = "is outside [0, 1] (probabilities expected)";
+  static constexpr const char* pred_rule =
+      "is outside [0, 1] (probabilities expected; for logits use BinaryCrossEntropyWithLogits)";
   static constexpr const char* target_rule = "is outside [0, 1]";
 
   template <class S>

@@ -37,12 +37,16 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
   }
 
   /// One weight for every column.
-  BinaryCrossEntropyWithLogits& pos_weight(double w) { return pos_weight({w}); }
+  BinaryCrossEntropyWithLogits& pos_weight(double w) & { return pos_weight({w}); }
+  BinaryCrossEntropyWithLogits pos_weight(double w) && { return std::move(this->pos_weight(w)); }
   /// One weight per column of pred (a single entry applies to every column).
-  BinaryCrossEntropyWithLogits& pos_weight(std::initializer_list<double> w) {
+  BinaryCrossEntropyWithLogits& pos_weight(std::initializer_list<double> w) & {
     return pos_weight(std::vector<double>(w));
   }
-  BinaryCrossEntropyWithLogits& pos_weight(const std::vector<double>& w) {
+  BinaryCrossEntropyWithLogits pos_weight(std::initializer_list<double> w) && {
+    return std::move(this->pos_weight(w));
+  }
+  BinaryCrossEntropyWithLogits& pos_weight(const std::vector<double>& w) & {
     for (size_t c = 0; c < w.size(); ++c)
       if (!(w[c] >= 0) || !std::isfinite(w[c]))
         detail::fail_value(name, detail::position("pos_weight", static_cast<Eigen::Index>(c)), w[c],
@@ -50,10 +54,17 @@ class BinaryCrossEntropyWithLogits : public detail::Elementwise<BinaryCrossEntro
     pos_weight_ = std::make_shared<const std::vector<double>>(w);
     return *this;
   }
+  BinaryCrossEntropyWithLogits pos_weight(const std::vector<double>& w) && {
+    return std::move(this->pos_weight(w));
+  }
   template <class V>
-  BinaryCrossEntropyWithLogits& pos_weight(const Eigen::DenseBase<V>& w) {
+  BinaryCrossEntropyWithLogits& pos_weight(const Eigen::DenseBase<V>& w) & {
     typename V::PlainObject copy = w.derived();
     return pos_weight(std::vector<double>(copy.data(), copy.data() + copy.size()));
+  }
+  template <class V>
+  BinaryCrossEntropyWithLogits pos_weight(const Eigen::DenseBase<V>& w) && {
+    return std::move(this->pos_weight(w));
   }
   /// The positive weights: one entry (a scalar) or one per column.
   std::vector<double> pos_weight() const {

@@ -39,8 +39,9 @@ class CategoricalCrossEntropy : public detail::Rowwise<CategoricalCrossEntropy> 
     for (Eigen::Index c = 0; c < pred.cols(); ++c) {
       const S p = static_cast<S>(pred(i, c));
       if (!(p >= S(0) && p <= S(1)))
-        detail::fail_value(name, detail::position("pred", i, c), p,
-                           "is outside [0, 1] (probabilities expected)");
+        detail::fail_value(
+            name, detail::position("pred", i, c), p,
+            "is outside [0, 1] (probabilities expected; for logits use SoftmaxCrossEntropy)");
     }
     if constexpr (!std::is_integral_v<typename TIn::Scalar>) {
       // In the target's own type, as the caller gave it (BinaryCrossEntropy's

@@ -47,31 +47,71 @@ constexpr bool writable_expression = (int(Eigen::internal::traits<G>::Flags) & E
                                      0;
 template <class G>
 constexpr bool plain_object = std::is_base_of_v<Eigen::PlainObjectBase<G>, G>;
+template <class G>
+constexpr bool dependent_false = false;
 }  // namespace detail
 
+#define LOSSFN_OUT_NOT_WRITABLE                                                       \
+  "lossfn::out: an output must be writable storage (a non-const Matrix, Array, Map, " \
+  "Block or Ref), not const and not an expression such as g * 2"
+
+// Each overload's return type is deduced, so that its check runs where out()
+// is called, before anything the result is passed to is compiled.
 template <class G>
-Out<G> out(Eigen::DenseBase<G>& g) {
-  static_assert(detail::writable_expression<G>,
-                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
-                "Map, Block or Ref), not const and not an expression such as g * 2");
+auto out(Eigen::DenseBase<G>& g) {
+  static_assert(detail::writable_expression<G>, LOSSFN_OUT_NOT_WRITABLE);
   return Out<G>{g.derived()};
 }
 template <class G>
-Out<G> out(Eigen::DenseBase<G>&& g) {
+auto out(Eigen::DenseBase<G>&& g) {
   static_assert(!detail::plain_object<G>,
                 "lossfn::out: an output must outlive the call; a temporary Matrix or Array "
                 "would be written and thrown away (name it, or pass a view of your storage)");
-  static_assert(detail::writable_expression<G>,
-                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
-                "Map, Block or Ref), not const and not an expression such as g * 2");
+  static_assert(detail::writable_expression<G>, LOSSFN_OUT_NOT_WRITABLE);
   return Out<G>{g.derived()};
 }
 template <class G>
-void out(const Eigen::DenseBase<G>&) {
-  static_assert(sizeof(G) == 0,
-                "lossfn::out: an output must be writable storage (a non-const Matrix, Array, "
-                "Map, Block or Ref), not const and not an expression such as g * 2");
+auto out(const Eigen::DenseBase<G>&) {
+  static_assert(detail::dependent_false<G>, LOSSFN_OUT_NOT_WRITABLE);
 }
+
+#undef LOSSFN_OUT_NOT_WRITABLE
+
+namespace detail {
+template <class A>
+struct is_weights : std::false_type {};
+template <class W>
+struct is_weights<Weights<W>> : std::true_type {};
+template <class A>
+struct is_out : std::false_type {};
+template <class G>
+struct is_out<Out<G>> : std::true_type {};
+
+/// Whether the arguments after pred and target are `[weights(w)]` followed by
+/// `fewest` to `most` `out(...)`: the only forms an entry point accepts.
+template <int fewest, int most, class... A>
+constexpr bool tagged() {
+  constexpr bool weights[] = {is_weights<std::decay_t<A>>::value..., false};
+  constexpr bool outs[] = {is_out<std::decay_t<A>>::value..., false};
+  const int first = weights[0] ? 1 : 0;
+  const int outputs = int(sizeof...(A)) - first;
+  if (outputs < fewest || outputs > most) return false;
+  for (int i = first; i < int(sizeof...(A)); ++i)
+    if (!outs[i]) return false;
+  return true;
+}
+/// Enables an entry point's overload that only reports a misplaced or untagged argument.
+template <int fewest, int most, class... A>
+using untagged_t = std::enable_if_t<!tagged<fewest, most, A...>(), int>;
+}  // namespace detail
+
+/// The first line of the compile error for an argument after the target that
+/// is neither `lossfn::weights(...)` nor `lossfn::out(...)`: an untagged
+/// vector could be either, so none is read or written.
+#define LOSSFN_UNTAGGED_ARGUMENT                                                         \
+  "lossfn: pass sample weights as lossfn::weights(w) and outputs as lossfn::out(g), in " \
+  "that order after the target (outputs: value_and_gradient takes out(g), "              \
+  "value_gradient_hessian out(g), out(h)); an untagged argument could be either"
 
 /// The two numbers a reduction needs, for losses computed shard by shard:
 /// `sum` (Σ w·l) and `weight` (the mean's denominator, Σ w·c). Partials of

@@ -52,7 +52,7 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
                         convex = true, row_wise = true, decomposable = false;
 
   template <class... A>
-  void partial(const A&...) const {
+  auto partial(const A&...) const {
     static_assert(detail::always_false<A...>::value,
                   "CoxProportionalHazards has no partial(): each risk sum R_i spans every row "
                   "with a time at or after t_i, so no shard can compute its own terms. Gather "
@@ -61,20 +61,17 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
 
   /// The weighted terms w_i·δ_i·(log R_i − x_i), one per row (0 for a
   /// censored subject).
-  template <class P, class T>
-  Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, 1> unreduced(
-      const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target) const {
-    Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, 1> u;
-    run<0>(pred.derived(), target.derived(), nullptr, nullptr, nullptr, &u);
-    return u;
-  }
-  template <class P, class T, class W>
+  template <class P, class T, class... W>
   Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, 1> unreduced(const Eigen::DenseBase<P>& pred,
                                                                   const Eigen::DenseBase<T>& target,
-                                                                  const Weights<W>& w) const {
+                                                                  const Weights<W>&... w) const {
     Eigen::Array<detail::scalar_of<P>, Eigen::Dynamic, 1> u;
-    run<0>(pred.derived(), target.derived(), &w.values, nullptr, nullptr, &u);
+    call<0>(pred, target, detail::request(w...).with_terms(u));
     return u;
+  }
+  template <class P, class T, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto unreduced(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(detail::dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   template <int Order, class P, class T, class W, class G, class H, class U>

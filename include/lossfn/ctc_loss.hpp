@@ -76,23 +76,33 @@ class CTCLoss {
   CTCLoss zero_infinity(bool z) && { return std::move(zero_infinity(z)); }
   bool zero_infinity() const { return zero_infinity_; }
 
+  // Each entry point takes, after the four inputs, an optional
+  // `lossfn::weights(w)` and then its output as `lossfn::out(g)`; any other
+  // argument selects an overload that only fails to compile, naming both tags.
+
   // ---- value ----------------------------------------------------------------
-  template <class X, class F, class Y, class K>
-  auto value(const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
-             const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts) const {
-    return narrow<X>(run(logits, frames, labels, label_counts, none(), none(), none()).value());
-  }
-  template <class X, class F, class Y, class K, class W>
+  template <class X, class F, class Y, class K, class... W>
   auto value(const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
              const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts,
-             const Weights<W>& w) const {
-    return narrow<X>(run(logits, frames, labels, label_counts, &w.values, none(), none()).value());
+             const Weights<W>&... w) const {
+    return narrow<X>(
+        run(logits, frames, labels, label_counts, weights_of(w...), none(), none()).value());
+  }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto value(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&, const Eigen::DenseBase<Y>&,
+             const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
   }
   template <class X, class F, class Y, class K, class... W>
   auto operator()(const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
                   const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts,
-                  const W&... w) const {
+                  const Weights<W>&... w) const {
     return value(logits, frames, labels, label_counts, w...);
+  }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto operator()(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&,
+                  const Eigen::DenseBase<Y>&, const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- gradient ---------------------------------------------------------------
@@ -100,51 +110,50 @@ class CTCLoss {
   typename X::PlainObject gradient(const Eigen::DenseBase<X>& logits,
                                    const Eigen::DenseBase<F>& frames,
                                    const Eigen::DenseBase<Y>& labels,
-                                   const Eigen::DenseBase<K>& label_counts, const W&... w) const {
+                                   const Eigen::DenseBase<K>& label_counts,
+                                   const Weights<W>&... w) const {
     return value_and_gradient(logits, frames, labels, label_counts, w...).gradient;
+  }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto gradient(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&, const Eigen::DenseBase<Y>&,
+                const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- fused value and gradient -------------------------------------------------
-  template <class X, class F, class Y, class K>
-  ValueAndGradient<typename X::Scalar, typename X::PlainObject> value_and_gradient(
-      const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
-      const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts) const {
-    ValueAndGradient<typename X::Scalar, typename X::PlainObject> r{
-        typename X::Scalar(0), typename X::PlainObject(logits.rows(), logits.cols())};
-    r.value =
-        narrow<X>(run(logits, frames, labels, label_counts, none(), &r.gradient, none()).value());
-    return r;
-  }
-  template <class X, class F, class Y, class K, class W>
+  template <class X, class F, class Y, class K, class... W>
   ValueAndGradient<typename X::Scalar, typename X::PlainObject> value_and_gradient(
       const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
       const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts,
-      const Weights<W>& w) const {
+      const Weights<W>&... w) const {
     ValueAndGradient<typename X::Scalar, typename X::PlainObject> r{
         typename X::Scalar(0), typename X::PlainObject(logits.rows(), logits.cols())};
     r.value = narrow<X>(
-        run(logits, frames, labels, label_counts, &w.values, &r.gradient, none()).value());
+        run(logits, frames, labels, label_counts, weights_of(w...), &r.gradient, none()).value());
     return r;
   }
-  /// Fused, into the caller's storage (any writable dense object of the
-  /// logits' shape; an empty resizable one is resized): no allocation.
+  /// Fused, into the caller's storage `out(g)` (any writable dense object of
+  /// the logits' shape, or an empty Matrix or Array, resized): no allocation.
   template <class X, class F, class Y, class K, class G>
   typename X::Scalar value_and_gradient(const Eigen::DenseBase<X>& logits,
                                         const Eigen::DenseBase<F>& frames,
                                         const Eigen::DenseBase<Y>& labels,
-                                        const Eigen::DenseBase<K>& label_counts,
-                                        const Eigen::DenseBase<G>& out) const {
-    return narrow<X>(
-        run(logits, frames, labels, label_counts, none(), writable(out), none()).value());
+                                        const Eigen::DenseBase<K>& label_counts, Out<G> g) const {
+    return narrow<X>(run(logits, frames, labels, label_counts, none(), &g.values, none()).value());
   }
   template <class X, class F, class Y, class K, class W, class G>
   typename X::Scalar value_and_gradient(const Eigen::DenseBase<X>& logits,
                                         const Eigen::DenseBase<F>& frames,
                                         const Eigen::DenseBase<Y>& labels,
                                         const Eigen::DenseBase<K>& label_counts,
-                                        const Weights<W>& w, const Eigen::DenseBase<G>& out) const {
+                                        const Weights<W>& w, Out<G> g) const {
     return narrow<X>(
-        run(logits, frames, labels, label_counts, &w.values, writable(out), none()).value());
+        run(logits, frames, labels, label_counts, &w.values, &g.values, none()).value());
+  }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 1, A...> = 0>
+  auto value_and_gradient(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&,
+                          const Eigen::DenseBase<Y>&, const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- per sequence and shards ------------------------------------------------
@@ -153,7 +162,7 @@ class CTCLoss {
   Eigen::Array<typename X::Scalar, Eigen::Dynamic, 1> unreduced(
       const Eigen::DenseBase<X>& logits, const Eigen::DenseBase<F>& frames,
       const Eigen::DenseBase<Y>& labels, const Eigen::DenseBase<K>& label_counts,
-      const W&... w) const {
+      const Weights<W>&... w) const {
     Eigen::Array<typename X::Scalar, Eigen::Dynamic, 1> u;
     run(logits, frames, labels, label_counts, weights_of(w...), none(), &u);
     return u;
@@ -164,7 +173,7 @@ class CTCLoss {
                                                          const Eigen::DenseBase<F>& frames,
                                                          const Eigen::DenseBase<Y>& labels,
                                                          const Eigen::DenseBase<K>& label_counts,
-                                                         const W&... w) const {
+                                                         const Weights<W>&... w) const {
     const Partial<double> p =
         run(logits, frames, labels, label_counts, weights_of(w...), none(), none());
     Partial<detail::compute_t<typename X::Scalar>> out;
@@ -173,14 +182,24 @@ class CTCLoss {
     out.reduction = p.reduction;
     return out;
   }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto unreduced(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&, const Eigen::DenseBase<Y>&,
+                 const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
+  }
+  template <class X, class F, class Y, class K, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto partial(const Eigen::DenseBase<X>&, const Eigen::DenseBase<F>&, const Eigen::DenseBase<Y>&,
+               const Eigen::DenseBase<K>&, A&&...) const {
+    static_assert(detail::dependent_false<X>, LOSSFN_UNTAGGED_ARGUMENT);
+  }
 
   // CTC has no second derivatives here: each of these fails to compile, saying why.
   template <class... A>
-  void hessian_diagonal(const A&...) const {
+  auto hessian_diagonal(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_CTC_NO_HESSIAN);
   }
   template <class... A>
-  void value_gradient_hessian(const A&...) const {
+  auto value_gradient_hessian(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_CTC_NO_HESSIAN);
   }
 
@@ -190,13 +209,6 @@ class CTCLoss {
   template <class W>
   static const W* weights_of(const Weights<W>& w) {
     return &w.values;
-  }
-  template <class G>
-  static G* writable(const Eigen::DenseBase<G>& out) {
-    static_assert((Eigen::internal::traits<G>::Flags & Eigen::LvalueBit) != 0,
-                  "lossfn: the output argument must be writable (a Matrix, Array, Map of "
-                  "non-const data, Block or Ref), not a const object or an expression.");
-    return const_cast<G*>(&out.derived());
   }
   template <class X>
   static typename X::Scalar narrow(double v) {
@@ -310,7 +322,8 @@ void CTCLoss::check_gradient(G* gradient, Eigen::Index T, Eigen::Index C) {
     constexpr bool plain = std::is_base_of_v<Eigen::PlainObjectBase<G>, G>;
     if (!plain || gradient->size() != 0)
       detail::fail_shape(name, "gradient", gradient->rows(), gradient->cols(),
-                         detail::shape_text(T, C) + " (the logits' shape)");
+                         detail::shape_text(T, C) + " (the logits' shape)" +
+                             (plain ? ", or empty to be resized" : ""));
     if constexpr (plain) gradient->resize(T, C);
   }
 }

@@ -28,11 +28,12 @@ class ExpectileLoss : public detail::Elementwise<ExpectileLoss> {
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The expectile τ ∈ (0, 1) to estimate.
-  ExpectileLoss& expectile(double tau) {
+  ExpectileLoss& expectile(double tau) & {
     if (!(tau > 0 && tau < 1)) detail::fail_option(name, "expectile", tau, "is outside (0, 1)");
     expectile_ = tau;
     return *this;
   }
+  ExpectileLoss expectile(double tau) && { return std::move(this->expectile(tau)); }
   double expectile() const { return expectile_; }
 
   template <int Order, class S>

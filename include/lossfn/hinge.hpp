@@ -33,11 +33,12 @@ class BinaryMarginLoss : public Elementwise<Derived> {
   }
 
   /// The margin (1): a score must exceed it, with the label's sign, to cost nothing.
-  Derived& margin(double m) {
+  Derived& margin(double m) & {
     if (!std::isfinite(m)) fail_option(Derived::name, "margin", m, "is not finite");
     margin_ = m;
     return static_cast<Derived&>(*this);
   }
+  Derived margin(double m) && { return std::move(this->margin(m)); }
   double margin() const { return margin_; }
 
  protected:

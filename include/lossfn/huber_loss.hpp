@@ -26,12 +26,13 @@ class HuberLoss : public detail::Elementwise<HuberLoss> {
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The threshold δ > 0 between the quadratic and the linear part.
-  HuberLoss& delta(double d) {
+  HuberLoss& delta(double d) & {
     if (!(d > 0) || !std::isfinite(d))
       detail::fail_option(name, "delta", d, "is not a finite number > 0");
     delta_ = d;
     return *this;
   }
+  HuberLoss delta(double d) && { return std::move(this->delta(d)); }
   double delta() const { return delta_; }
 
   template <int Order, class S>

@@ -37,10 +37,11 @@ class KLDivergence : public detail::Elementwise<KLDivergence> {
   }
 
   /// Targets are log-probabilities (PyTorch's log_target).
-  KLDivergence& log_target(bool v) {
+  KLDivergence& log_target(bool v) & {
     log_target_ = v;
     return *this;
   }
+  KLDivergence log_target(bool v) && { return std::move(this->log_target(v)); }
   bool log_target() const { return log_target_; }
 
   template <int Order, class S>

@@ -32,23 +32,26 @@ class MultiClassHinge : public detail::ClassIndexLoss<MultiClassHinge, false> {
   static constexpr int panel_packets =
       2;  // (detail/rowwise.hpp: its running values fit in registers)
 
-  MultiClassHinge& margin(double m) {
+  MultiClassHinge& margin(double m) & {
     if (!std::isfinite(m)) detail::fail_option(name, "margin", m, "is not finite");
     margin_ = m;
     return *this;
   }
+  MultiClassHinge margin(double m) && { return std::move(this->margin(m)); }
   double margin() const { return margin_; }
   /// Squares each hinge term (PyTorch's p = 2).
-  MultiClassHinge& squared(bool s) {
+  MultiClassHinge& squared(bool s) & {
     squared_ = s;
     return *this;
   }
+  MultiClassHinge squared(bool s) && { return std::move(this->squared(s)); }
   bool squared() const { return squared_; }
   /// Only the most violating class counts (Crammer & Singer, 2001).
-  MultiClassHinge& crammer_singer(bool v) {
+  MultiClassHinge& crammer_singer(bool v) & {
     crammer_singer_ = v;
     return *this;
   }
+  MultiClassHinge crammer_singer(bool v) && { return std::move(this->crammer_singer(v)); }
   bool crammer_singer() const { return crammer_singer_; }
 
   void check_shape(Eigen::Index rows, Eigen::Index cols) const {

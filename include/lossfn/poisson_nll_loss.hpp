@@ -47,24 +47,27 @@ class PoissonNLLLoss : public detail::Elementwise<PoissonNLLLoss> {
   }
 
   /// The input is the log of the rate (true) or the rate itself (false).
-  PoissonNLLLoss& log_input(bool v) {
+  PoissonNLLLoss& log_input(bool v) & {
     log_input_ = v;
     return *this;
   }
+  PoissonNLLLoss log_input(bool v) && { return std::move(this->log_input(v)); }
   bool log_input() const { return log_input_; }
   /// Adds Stirling's approximation of log(t!) (for t > 1): the full negative log-likelihood.
-  PoissonNLLLoss& full(bool v) {
+  PoissonNLLLoss& full(bool v) & {
     full_ = v;
     return *this;
   }
+  PoissonNLLLoss full(bool v) && { return std::move(this->full(v)); }
   bool full() const { return full_; }
   /// Added to the rate inside log(x + eps) when log_input is false, so that a rate of 0 is finite.
-  PoissonNLLLoss& eps(double e) {
+  PoissonNLLLoss& eps(double e) & {
     if (!(e > 0) || !std::isfinite(e))
       detail::fail_option(name, "eps", e, "is not a finite number > 0");
     eps_ = e;
     return *this;
   }
+  PoissonNLLLoss eps(double e) && { return std::move(this->eps(e)); }
   double eps() const { return eps_; }
 
   template <int Order, class S>

@@ -31,12 +31,13 @@ class PolyCrossEntropy : public detail::SoftmaxLoss<PolyCrossEntropy, true> {
                         convex = false;
 
   /// ε: finite, ≥ −1 (where the term −log s + ε·(1 − s) still decreases in s).
-  PolyCrossEntropy& epsilon(double e) {
+  PolyCrossEntropy& epsilon(double e) & {
     if (!(e >= -1) || !std::isfinite(e))
       detail::fail_option(name, "epsilon", e, "is not a finite number >= -1");
     epsilon_ = e;
     return *this;
   }
+  PolyCrossEntropy epsilon(double e) && { return std::move(this->epsilon(e)); }
   double epsilon() const { return epsilon_; }
 
   void check_shape(Eigen::Index rows, Eigen::Index cols) const {

@@ -38,12 +38,13 @@ class PseudoHuberLoss : public detail::Elementwise<PseudoHuberLoss> {
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The scale δ > 0 where the loss turns from quadratic to linear.
-  PseudoHuberLoss& delta(double d) {
+  PseudoHuberLoss& delta(double d) & {
     if (!(d > 0) || !std::isfinite(d))
       detail::fail_option(name, "delta", d, "is not a finite number > 0");
     delta_ = d;
     return *this;
   }
+  PseudoHuberLoss delta(double d) && { return std::move(this->delta(d)); }
   double delta() const { return delta_; }
 
   template <int Order, class S>

@@ -26,11 +26,12 @@ class QuantileLoss : public detail::Elementwise<QuantileLoss> {
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The quantile q ∈ (0, 1) to estimate.
-  QuantileLoss& quantile(double q) {
+  QuantileLoss& quantile(double q) & {
     if (!(q > 0 && q < 1)) detail::fail_option(name, "quantile", q, "is outside (0, 1)");
     quantile_ = q;
     return *this;
   }
+  QuantileLoss quantile(double q) && { return std::move(this->quantile(q)); }
   double quantile() const { return quantile_; }
 
   template <int Order, class S>

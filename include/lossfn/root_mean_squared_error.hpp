@@ -32,20 +32,20 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
                         convex = true, row_wise = false, decomposable = false;
 
   template <class... A>
-  void unreduced(const A&...) const {
+  auto unreduced(const A&...) const {
     static_assert(detail::always_false<A...>::value,
                   "RootMeanSquaredError has no unreduced(): the square root of a mean does not "
                   "split into per-sample terms. Use MeanSquaredError().unreduced for the "
                   "squared errors.");
   }
   template <class... A>
-  void partial(const A&...) const {
+  auto partial(const A&...) const {
     static_assert(detail::always_false<A...>::value,
                   "RootMeanSquaredError has no partial(): combine MeanSquaredError partials "
                   "across shards and take the square root of their value().");
   }
   template <class... A>
-  void reduction(const A&...) const {
+  auto reduction(const A&...) const {
     static_assert(detail::always_false<A...>::value,
                   "RootMeanSquaredError is always over the whole batch: it has no reduction "
                   "option.");

@@ -32,20 +32,22 @@ class SigmoidFocalLoss : public detail::Elementwise<SigmoidFocalLoss> {
   }
 
   /// Weight of the positive class, α_t = α·t + (1 − α)·(1 − t); a negative α disables it.
-  SigmoidFocalLoss& alpha(double a) {
+  SigmoidFocalLoss& alpha(double a) & {
     if (!std::isfinite(a) || a > 1)
       detail::fail_option(name, "alpha", a, "is not in [0, 1] (or negative to disable it)");
     alpha_ = a;
     return *this;
   }
+  SigmoidFocalLoss alpha(double a) && { return std::move(this->alpha(a)); }
   double alpha() const { return alpha_; }
   /// The focusing exponent γ ≥ 0 (0: weighted cross-entropy).
-  SigmoidFocalLoss& gamma(double g) {
+  SigmoidFocalLoss& gamma(double g) & {
     if (!(g >= 0) || !std::isfinite(g))
       detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
     gamma_ = g;
     return *this;
   }
+  SigmoidFocalLoss gamma(double g) && { return std::move(this->gamma(g)); }
   double gamma() const { return gamma_; }
 
   /// The formula's transcendental input, e^{−|x|} (detail/elementwise.hpp).

@@ -29,12 +29,13 @@ class SmoothL1Loss : public detail::Elementwise<SmoothL1Loss> {
   static constexpr bool vectorized = true;  // evaluate serves SIMD lanes too
 
   /// The width β >= 0 of the quadratic part; 0 makes this MeanAbsoluteError.
-  SmoothL1Loss& beta(double b) {
+  SmoothL1Loss& beta(double b) & {
     if (!(b >= 0) || !std::isfinite(b))
       detail::fail_option(name, "beta", b, "is not a finite number >= 0");
     beta_ = b;
     return *this;
   }
+  SmoothL1Loss beta(double b) && { return std::move(this->beta(b)); }
   double beta() const { return beta_; }
 
   template <int Order, class S>

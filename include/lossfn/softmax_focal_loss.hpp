@@ -27,12 +27,13 @@ class SoftmaxFocalLoss : public detail::SoftmaxLoss<SoftmaxFocalLoss, false> {
   static constexpr bool differentiable = true, twice_differentiable = true, smooth = true,
                         convex = false;
 
-  SoftmaxFocalLoss& gamma(double g) {
+  SoftmaxFocalLoss& gamma(double g) & {
     if (!(g >= 0) || !std::isfinite(g))
       detail::fail_option(name, "gamma", g, "is not a finite number >= 0");
     gamma_ = g;
     return *this;
   }
+  SoftmaxFocalLoss gamma(double g) && { return std::move(this->gamma(g)); }
   double gamma() const { return gamma_; }
 
   /// The label's term φ = −t·q^γ·log s and its derivatives in log s

@@ -46,11 +46,12 @@ class TweedieLoss : public detail::Elementwise<TweedieLoss> {
   }
 
   /// The variance power ρ ∈ (1, 2): Var(y) ∝ μ^ρ (1: Poisson, 2: gamma).
-  TweedieLoss& power(double rho) {
+  TweedieLoss& power(double rho) & {
     if (!(rho > 1 && rho < 2)) detail::fail_option(name, "power", rho, "is outside (1, 2)");
     power_ = rho;
     return *this;
   }
+  TweedieLoss power(double rho) && { return std::move(this->power(rho)); }
   double power() const { return power_; }
 
   template <int Order, class S>

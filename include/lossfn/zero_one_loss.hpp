@@ -89,22 +89,28 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
     call<0>(pred, target, detail::request(w...).with_terms(u));
     return u;
   }
+  template <class P, class T, class... A, detail::untagged_t<0, 0, A...> = 0>
+  auto unreduced(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(detail::dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
+  }
 
   // 0-1 loss has no derivatives: each of these fails to compile, saying why.
+  // The deduced return type makes the check run at the call, so its message
+  // comes before any error about using the result.
   template <class... A>
-  void gradient(const A&...) const {
+  auto gradient(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
-  void value_and_gradient(const A&...) const {
+  auto value_and_gradient(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
-  void hessian_diagonal(const A&...) const {
+  auto hessian_diagonal(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
-  void value_gradient_hessian(const A&...) const {
+  auto value_gradient_hessian(const A&...) const {
     static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
   }
 
@@ -128,11 +134,18 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
         return detail::run_rowwise<0>(multiclass, pred, target, request);
       }
     }
+    const std::string binary = detail::shape_text(pred.rows(), pred.cols());
+    if (!std::is_integral_v<typename T::Scalar> && pred.cols() >= 2 &&
+        target.rows() == pred.rows() && target.cols() == 1)
+      detail::fail(std::string(name) + ": target is a " + detail::shape_text(target.rows(), 1) +
+                   " column of floating-point values: class indices must be integers (use "
+                   "y.cast<int>()); binary labels have pred's shape " +
+                   binary);
     detail::fail_shape(name, "target", target.rows(), target.cols(),
-                       detail::shape_text(pred.rows(), pred.cols()) +
-                           " (binary labels of pred's shape) or " +
-                           detail::shape_text(pred.rows(), 1) +
-                           " (integer class indices, with C >= 2 columns of pred)");
+                       pred.cols() < 2
+                           ? binary + " (binary labels of pred's shape)"
+                           : binary + " (binary labels of pred's shape) or " +
+                                 detail::shape_text(pred.rows(), 1) + " (integer class indices)");
   }
 
  private:

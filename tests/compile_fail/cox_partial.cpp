@@ -1,5 +1,6 @@
 // Must NOT compile: no shard can compute its own Cox terms, since each risk
 // sum spans every row at or after its time.
+// first error: CoxProportionalHazards has no partial\(\).*each risk sum
 #include <lossfn/cox_proportional_hazards.hpp>
 
 int main() {

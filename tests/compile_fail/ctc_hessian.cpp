@@ -1,4 +1,5 @@
 // Must NOT compile: CTCLoss has a gradient but no Hessian.
+// first error: CTCLoss has no Hessian
 #include <lossfn/ctc_loss.hpp>
 
 int main() {

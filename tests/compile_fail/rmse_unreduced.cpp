@@ -1,4 +1,5 @@
 // Must NOT compile: RMSE is a whole-batch statistic with no per-sample terms.
+// first error: RootMeanSquaredError has no unreduced\(\)
 #include <lossfn/root_mean_squared_error.hpp>
 
 int main() {

@@ -1,5 +1,6 @@
 // Must NOT compile: the softmax of a column vector, row by row, is 1
 // everywhere (one class per row); the message names v.transpose().
+// first error: x is a column vector.*pass v.transpose\(\)
 #include <lossfn/activations.hpp>
 
 int main() {

@@ -1,4 +1,5 @@
 // Must NOT compile: the 0-1 loss has no Hessian either.
+// first error: ZeroOneLoss is not differentiable .*(Hinge|SoftmaxCrossEntropy)
 #include <lossfn/zero_one_loss.hpp>
 
 int main() {

@@ -118,7 +118,7 @@ void run(const Plan& plan, Bytes& b) {
       const auto r = ctc.value_and_gradient(xl, frames, labels, counts, weights...);
       fused = r.value;
       fused_g = r.gradient;
-      into = ctc.value_and_gradient(xl, frames, labels, counts, weights..., g);
+      into = ctc.value_and_gradient(xl, frames, labels, counts, weights..., lossfn::out(g));
       u = ctc.unreduced(xl, frames, labels, counts, weights...);
       partial = ctc.partial(xl, frames, labels, counts, weights...);
     });

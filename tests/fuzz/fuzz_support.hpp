@@ -416,7 +416,9 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     // Into a guarded Map: the right shape, then (maybe) a wrong one.
     Guarded<S> out(rows, cols);
     S out_value{};
-    agrees(attempt([&] { out_value = loss.value_and_gradient(pred, target, w..., out.map()); }),
+    agrees(attempt([&] {
+             out_value = loss.value_and_gradient(pred, target, w..., lossfn::out(out.map()));
+           }),
            "value_and_gradient(out)");
     if (first.threw) {
       FUZZ_CHECK(out.untouched(), "a rejected call wrote its out-argument");
@@ -427,8 +429,8 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     }
     if (bad_out_shape) {
       Guarded<S> wrong(rows + 1, cols);
-      const Outcome o =
-          attempt([&] { (void)loss.value_and_gradient(pred, target, w..., wrong.map()); });
+      const Outcome o = attempt(
+          [&] { (void)loss.value_and_gradient(pred, target, w..., lossfn::out(wrong.map())); });
       FUZZ_CHECK(o.threw, "a gradient out-argument of the wrong shape was accepted");
       FUZZ_CHECK(wrong.untouched(), "a rejected call wrote its out-argument");
     }
@@ -437,9 +439,11 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     agrees(attempt([&] { hess = loss.hessian_diagonal(pred, target, w...); }), "hessian_diagonal");
     Guarded<S> g(rows, cols), h(rows, cols);
     S vgh{};
-    agrees(
-        attempt([&] { vgh = loss.value_gradient_hessian(pred, target, w..., g.map(), h.map()); }),
-        "value_gradient_hessian");
+    agrees(attempt([&] {
+             vgh = loss.value_gradient_hessian(pred, target, w..., lossfn::out(g.map()),
+                                               lossfn::out(h.map()));
+           }),
+           "value_gradient_hessian");
     if (first.threw) {
       FUZZ_CHECK(g.untouched() && h.untouched(), "a rejected call wrote its out-arguments");
     } else {
@@ -451,8 +455,10 @@ bool exercise(const Loss& loss, const P& pred, const T& target, const Decoded& d
     if (bad_out_shape) {
       // A good gradient output with a bad Hessian output: neither is written.
       Guarded<S> g2(rows, cols), h2(rows, cols + 1);
-      const Outcome o = attempt(
-          [&] { (void)loss.value_gradient_hessian(pred, target, w..., g2.map(), h2.map()); });
+      const Outcome o = attempt([&] {
+        (void)loss.value_gradient_hessian(pred, target, w..., lossfn::out(g2.map()),
+                                          lossfn::out(h2.map()));
+      });
       FUZZ_CHECK(o.threw, "a Hessian out-argument of the wrong shape was accepted");
       FUZZ_CHECK(g2.untouched() && h2.untouched(), "a rejected call wrote its out-arguments");
     }

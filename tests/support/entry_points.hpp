@@ -28,9 +28,9 @@ constexpr bool has_terms = !is_rmse<L>;
 /// shows: after a rejected call it must still be there.
 constexpr double sentinel = 12345.0;
 
-/// Out-arguments of pred's shape (N x C): a plain matrix, a block inside a
-/// bigger matrix (the rest of which must never change) and a resizable matrix
-/// of the wrong size, all filled with the sentinel.
+/// Out-arguments of pred's shape (N x C): a plain matrix and a block inside a
+/// bigger matrix (the rest of which must never change), filled with the
+/// sentinel, and an empty matrix (resized by a call that succeeds).
 template <class S>
 struct Outputs {
   using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
@@ -38,12 +38,11 @@ struct Outputs {
   Outputs(Eigen::Index rows, Eigen::Index cols)
       : plain(M::Constant(rows, cols, S(sentinel))),
         big(M::Constant(rows + 3, cols + 2, S(sentinel))),
-        resizable(M::Constant(1, 1, S(sentinel))),
+        resizable(),
         hess(M::Constant(rows, cols, S(sentinel))) {}
   bool untouched() const {
     auto all = [](const M& m) { return (m.array() == S(sentinel)).all(); };
-    return all(plain) && all(big) && resizable.rows() == 1 && resizable.cols() == 1 &&
-           all(resizable) && all(hess);
+    return all(plain) && all(big) && resizable.size() == 0 && all(hess);
   }
 };
 
@@ -58,18 +57,20 @@ void for_each(const Loss& loss, const P& pred, const T& target, Outputs<S>& out,
     f("gradient", [&] { (void)loss.gradient(pred, target, w...); });
     f("value_and_gradient", [&] { (void)loss.value_and_gradient(pred, target, w...); });
     f("value_and_gradient(out)",
-      [&] { (void)loss.value_and_gradient(pred, target, w..., out.plain); });
+      [&] { (void)loss.value_and_gradient(pred, target, w..., lossfn::out(out.plain)); });
     f("value_and_gradient(block)", [&] {
       (void)loss.value_and_gradient(pred, target, w...,
-                                    out.big.block(1, 2, pred.rows(), pred.cols()));
+                                    lossfn::out(out.big.block(1, 2, pred.rows(), pred.cols())));
     });
     f("value_and_gradient(resizable)",
-      [&] { (void)loss.value_and_gradient(pred, target, w..., out.resizable); });
+      [&] { (void)loss.value_and_gradient(pred, target, w..., lossfn::out(out.resizable)); });
   }
   if constexpr (has_hessian<Loss>) {
     f("hessian_diagonal", [&] { (void)loss.hessian_diagonal(pred, target, w...); });
-    f("value_gradient_hessian",
-      [&] { (void)loss.value_gradient_hessian(pred, target, w..., out.plain, out.hess); });
+    f("value_gradient_hessian", [&] {
+      (void)loss.value_gradient_hessian(pred, target, w..., lossfn::out(out.plain),
+                                        lossfn::out(out.hess));
+    });
   }
   if constexpr (has_terms<Loss>) f("unreduced", [&] { (void)loss.unreduced(pred, target, w...); });
   if constexpr (lossfn::traits<Loss>::decomposable)

@@ -98,11 +98,11 @@ class Input {
   }
 };
 
-/// Write access to a caller's output: any writable dense object (Matrix,
-/// Array, Map with strides, Block, Ref). A resizable plain object of another
-/// size is resized; anything else of the wrong shape is an error. Eigen's
-/// convention of taking outputs by const reference (so that temporaries such
-/// as `m.block(...)` bind) is kept; constness is removed here, once.
+/// Write access to a caller's output `lossfn::out(g)`: any writable dense
+/// object (Matrix, Array, Map with strides, Block, Ref) of the expected shape.
+/// An empty resizable Matrix or Array is resized; anything else of another
+/// shape is an error (a non-empty matrix of the wrong shape is more likely a
+/// mistaken argument than storage to replace).
 /// Fails unless `out` has rows x cols or can be resized to it; changes nothing.
 template <class G>
 void check_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
@@ -113,20 +113,22 @@ void check_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const 
   if (out.rows() == rows && out.cols() == cols) return;
   if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) {
     constexpr int R = G::RowsAtCompileTime, C = G::ColsAtCompileTime;
-    if ((R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols)) return;
+    const bool fits = (R == Eigen::Dynamic || R == rows) && (C == Eigen::Dynamic || C == cols);
+    if (out.size() == 0 && fits) return;
+    if (fits)
+      fail_shape(loss, argument, out.rows(), out.cols(),
+                 shape_text(rows, cols) + " (pred's shape), or empty to be resized");
   }
   fail_shape(loss, argument, out.rows(), out.cols(), shape_text(rows, cols) + " (pred's shape)");
 }
 
 template <class G>
-G& prepare_output(const Eigen::DenseBase<G>& out, Index rows, Index cols, const char* loss,
-                  const char* argument) {
+G& prepare_output(G& out, Index rows, Index cols, const char* loss, const char* argument) {
   check_output(out, rows, cols, loss, argument);
-  G& o = const_cast<G&>(out.derived());
-  if (o.rows() != rows || o.cols() != cols) {
-    if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) o.resize(rows, cols);
+  if (out.rows() != rows || out.cols() != cols) {
+    if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<G>, G>) out.resize(rows, cols);
   }
-  return o;
+  return out;
 }
 
 template <class G>
@@ -173,8 +175,9 @@ class SampleWeights {
     if (w_.rows() != rows || (w_.cols() != 1 && (row_wise_loss || w_.cols() != cols))) {
       fail_shape(loss, "weights", w_.rows(), w_.cols(),
                  row_wise_loss ? shape_text(rows, 1) + " (one weight per row)"
+                 : cols == 1   ? shape_text(rows, 1) + " (pred's shape: one weight per row)"
                                : shape_text(rows, cols) + " (pred's shape) or " +
-                                     shape_text(rows, 1) + " (one weight per row)");
+                                   shape_text(rows, 1) + " (one weight per row)");
     }
     for (Index j = 0; j < w_.cols(); ++j)
       for (Index i = 0; i < w_.rows(); ++i) {

@@ -54,18 +54,28 @@ class ClassIndexLoss : public Rowwise<Derived> {
   /// One non-negative weight per class (PyTorch's `weight`); a mean divides
   /// by the total weight of the samples' classes. Empty: no weights.
   template <class V>
-  Derived& class_weights(const Eigen::DenseBase<V>& w) {
+  Derived& class_weights(const Eigen::DenseBase<V>& w) & {
     typename V::PlainObject copy = w.derived();
     weights_.assign(copy.data(), copy.data() + copy.size(), Derived::name);
     return static_cast<Derived&>(*this);
   }
-  Derived& class_weights(const std::vector<double>& w) {
+  template <class V>
+  Derived class_weights(const Eigen::DenseBase<V>& w) && {
+    return std::move(this->class_weights(w));
+  }
+  Derived& class_weights(const std::vector<double>& w) & {
     weights_.assign(w.begin(), w.end(), Derived::name);
     return static_cast<Derived&>(*this);
   }
-  Derived& class_weights(std::initializer_list<double> w) {
+  Derived class_weights(const std::vector<double>& w) && {
+    return std::move(this->class_weights(w));
+  }
+  Derived& class_weights(std::initializer_list<double> w) & {
     weights_.assign(w.begin(), w.end(), Derived::name);
     return static_cast<Derived&>(*this);
+  }
+  Derived class_weights(std::initializer_list<double> w) && {
+    return std::move(this->class_weights(w));
   }
   const std::vector<double>& class_weights() const { return weights_.values(); }
 
@@ -73,9 +83,13 @@ class ClassIndexLoss : public Rowwise<Derived> {
   /// `ignore_index`, which has no default here: nothing is ignored unless set).
   /// It may lie outside [0, C), e.g. -1 or -100.
   template <bool B = IgnoreIndex, std::enable_if_t<B, int> = 0>
-  Derived& ignore_index(long long index) {
+  Derived& ignore_index(long long index) & {
     ignore_index_ = index;
     return static_cast<Derived&>(*this);
+  }
+  template <bool B = IgnoreIndex, std::enable_if_t<B, int> = 0>
+  Derived ignore_index(long long index) && {
+    return std::move(this->ignore_index(index));
   }
   template <bool B = IgnoreIndex, std::enable_if_t<B, int> = 0>
   std::optional<long long> ignore_index() const {

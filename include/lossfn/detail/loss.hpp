@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "rowwise.hpp"
@@ -34,12 +35,6 @@ template <class W>
 Request<W, None, None, None> request(const Weights<W>& w) {
   return {&w.values, nullptr, nullptr, nullptr};
 }
-/// A caller's output, passed as Eigen passes writable expressions (a const
-/// reference to a Map, Block or matrix the caller may write).
-template <class G>
-G& writable(const Eigen::DenseBase<G>& out) {
-  return const_cast<G&>(out.derived());
-}
 
 /// Every entry point, written once: each takes sample weights as an
 /// optional `lossfn::weights(w)` (the pack `w...`, empty or one), builds its
@@ -49,12 +44,22 @@ template <class Derived>
 class LossApi {
  public:
   // ---- options shared by every loss -------------------------------------
+  // Each setter returns *this on an lvalue and the functor by value on a
+  // temporary, so that `const auto& l = Loss().option(x);` holds no dangling
+  // reference.
   /// Reduction::mean (default) or Reduction::sum.
-  Derived& reduction(Reduction r) {
+  Derived& reduction(Reduction r) & {
     reduction_ = r;
     return self();
   }
+  Derived reduction(Reduction r) && { return std::move(reduction(r)); }
   Reduction reduction() const { return reduction_; }
+
+  // Every entry point takes, after pred and target, an optional
+  // `lossfn::weights(w)` and then its outputs as `lossfn::out(...)`. Each has
+  // an overload that only fails to compile, chosen for any other argument
+  // (an untagged vector could be weights or an output), so that the first
+  // error names both tags before any driver is compiled.
 
   // ---- value ------------------------------------------------------------
   template <class P, class T, class... W>
@@ -62,10 +67,18 @@ class LossApi {
                      const Weights<W>&... w) const {
     return result<P>(call<0>(pred, target, request(w...)));
   }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto value(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
+  }
   template <class P, class T, class... W>
   scalar_of<P> operator()(const Eigen::DenseBase<P>& pred, const Eigen::DenseBase<T>& target,
                           const Weights<W>&... w) const {
     return value(pred, target, w...);
+  }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto operator()(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- gradient -----------------------------------------------------------
@@ -76,6 +89,10 @@ class LossApi {
     typename P::PlainObject g(pred.rows(), pred.cols());
     call<1>(pred, target, request(w...).with_gradient(g));
     return g;
+  }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto gradient(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- fused value and gradient -------------------------------------------
@@ -88,19 +105,22 @@ class LossApi {
     r.value = result<P>(call<1>(pred, target, request(w...).with_gradient(r.gradient)));
     return r;
   }
-  /// Fused, into the caller's storage (any writable dense object of pred's
-  /// shape; a resizable one of another size is resized): no allocation.
+  /// Fused, into the caller's storage `out(g)`: any writable dense object of
+  /// pred's shape, or an empty Matrix or Array (resized): no allocation.
   template <class P, class T, class G>
   scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
-                                  const Eigen::DenseBase<T>& target,
-                                  const Eigen::DenseBase<G>& out) const {
-    return result<P>(call<1>(pred, target, request().with_gradient(writable(out))));
+                                  const Eigen::DenseBase<T>& target, Out<G> g) const {
+    return result<P>(call<1>(pred, target, request().with_gradient(g.values)));
   }
   template <class P, class T, class W, class G>
   scalar_of<P> value_and_gradient(const Eigen::DenseBase<P>& pred,
                                   const Eigen::DenseBase<T>& target, const Weights<W>& w,
-                                  const Eigen::DenseBase<G>& out) const {
-    return result<P>(call<1>(pred, target, request(w).with_gradient(writable(out))));
+                                  Out<G> g) const {
+    return result<P>(call<1>(pred, target, request(w).with_gradient(g.values)));
+  }
+  template <class P, class T, class... A, untagged_t<0, 1, A...> = 0>
+  auto value_and_gradient(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- second order -----------------------------------------------------
@@ -113,24 +133,29 @@ class LossApi {
     call<2>(pred, target, request(w...).with_hessian(h));
     return h;
   }
-  /// Value, gradient and Hessian diagonal in one pass, into the caller's storage.
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto hessian_diagonal(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
+  }
+  /// Value, gradient and Hessian diagonal in one pass, into the caller's
+  /// storage `out(g)`, `out(h)`.
   template <class P, class T, class G, class H>
   scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
-                                      const Eigen::DenseBase<T>& target,
-                                      const Eigen::DenseBase<G>& gradient_out,
-                                      const Eigen::DenseBase<H>& hessian_out) const {
-    return result<P>(call<2>(
-        pred, target,
-        request().with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
+                                      const Eigen::DenseBase<T>& target, Out<G> g, Out<H> h) const {
+    return result<P>(
+        call<2>(pred, target, request().with_gradient(g.values).with_hessian(h.values)));
   }
   template <class P, class T, class W, class G, class H>
   scalar_of<P> value_gradient_hessian(const Eigen::DenseBase<P>& pred,
                                       const Eigen::DenseBase<T>& target, const Weights<W>& w,
-                                      const Eigen::DenseBase<G>& gradient_out,
-                                      const Eigen::DenseBase<H>& hessian_out) const {
-    return result<P>(call<2>(
-        pred, target,
-        request(w).with_gradient(writable(gradient_out)).with_hessian(writable(hessian_out))));
+                                      Out<G> g, Out<H> h) const {
+    return result<P>(
+        call<2>(pred, target, request(w).with_gradient(g.values).with_hessian(h.values)));
+  }
+  template <class P, class T, class... A, untagged_t<2, 2, A...> = 0>
+  auto value_gradient_hessian(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&,
+                              A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // ---- shards -------------------------------------------------------------
@@ -140,7 +165,11 @@ class LossApi {
   Partial<compute_t<scalar_of<P>>> partial(const Eigen::DenseBase<P>& pred,
                                            const Eigen::DenseBase<T>& target,
                                            const Weights<W>&... w) const {
-    return narrow<P>(call<0>(pred, target, request(w...)));
+    return partial_of<P>(call<0>(pred, target, request(w...)));
+  }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto partial(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
  protected:
@@ -153,36 +182,6 @@ class LossApi {
                        const Request<W, G, H, U>& r) const {
     return self().template compute<Order>(pred.derived(), target.derived(), r);
   }
-  /// The positional form: each of w, g, h, u a pointer to the argument, or
-  /// nullptr where absent (kept for loss classes written against it; new
-  /// code builds a Request with call()).
-  template <int Order, class P, class T, class W, class G, class H, class U>
-  Partial<double> run(const P& pred, const T& target, W w, G g, H h, U u) const {
-    static const None none{};
-    const auto* weights = pointer_or(w, &none);
-    Request<std::remove_const_t<std::remove_pointer_t<decltype(weights)>>, target_t<G>, target_t<H>,
-            target_t<U>>
-        request{weights, mutable_pointer(g), mutable_pointer(h), mutable_pointer(u)};
-    return self().template compute<Order>(pred, target, request);
-  }
-
-  template <class X>
-  using target_t = std::conditional_t<std::is_same_v<X, std::nullptr_t>, None,
-                                      std::remove_const_t<std::remove_pointer_t<X>>>;
-  template <class X>
-  static target_t<X>* mutable_pointer(X x) {
-    if constexpr (std::is_same_v<X, std::nullptr_t>)
-      return nullptr;
-    else
-      return const_cast<target_t<X>*>(x);
-  }
-  template <class X>
-  static auto pointer_or(X x, const None* none) {
-    if constexpr (std::is_same_v<X, std::nullptr_t>)
-      return none;
-    else
-      return x;
-  }
 
   /// The value in pred's scalar type (through the compute type: a 16-bit pred's float).
   template <class P>
@@ -192,7 +191,7 @@ class LossApi {
   /// The driver's double sums, unrounded, in a partial whose value() has the
   /// prediction's compute type.
   template <class P>
-  Partial<compute_t<scalar_of<P>>> narrow(const Partial<double>& p) const {
+  static Partial<compute_t<scalar_of<P>>> partial_of(const Partial<double>& p) {
     return Partial<compute_t<scalar_of<P>>>{p.sum, p.weight, p.reduction};
   }
 
@@ -221,6 +220,10 @@ class Elementwise : public LossApi<Derived> {
     typename P::PlainArray u;
     this->template call<0>(pred, target, request(w...).with_terms(u));
     return u;
+  }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto unreduced(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // Hooks a loss may hide: validation of inputs and of option lengths.
@@ -276,6 +279,10 @@ class Rowwise : public LossApi<Derived> {
     Eigen::Array<scalar_of<P>, Eigen::Dynamic, 1> u;
     this->template call<0>(pred, target, request(w...).with_terms(u));
     return u;
+  }
+  template <class P, class T, class... A, untagged_t<0, 0, A...> = 0>
+  auto unreduced(const Eigen::DenseBase<P>&, const Eigen::DenseBase<T>&, A&&...) const {
+    static_assert(dependent_false<P>, LOSSFN_UNTAGGED_ARGUMENT);
   }
 
   // Hooks: the default is no class weights and nothing ignored.

@@ -349,6 +349,57 @@ struct TypeTag {
 template <class Loss>
 constexpr bool lanes_loss = Loss::has_lanes;
 
+/// Whether a loss has the option ignore_index (set or not).
+template <class Loss, class = void>
+struct has_ignore_index_option : std::false_type {};
+template <class Loss>
+struct has_ignore_index_option<Loss, std::void_t<decltype(std::declval<Loss&>().ignore_index(0LL))>>
+    : std::true_type {};
+
+/// The target's shape: N x 1 class indices (integers) or, for a loss that
+/// accepts them, probabilities of pred's shape (floating-point). A target of
+/// the other shape than its number type asks for is named by its number type,
+/// the usual cause (labels read as floats, or a one-hot matrix of integers).
+template <class Loss, class TIn>
+void check_target_shape(const TIn& target, Index rows, Index cols) {
+  constexpr bool indices = std::is_integral_v<typename TIn::Scalar>;
+  const char* name = Loss::name;
+  const std::string shape = shape_text(target.rows(), target.cols());
+  if constexpr (indices) {
+    if (target.rows() == rows && target.cols() == 1) return;
+    if (Loss::accepts_probabilities && cols > 1 && target.rows() == rows && target.cols() == cols)
+      fail(std::string(name) + ": target is a " + shape +
+           " matrix of integers: probabilities must be floating-point (use y.cast<float>()); "
+           "class indices are " +
+           shape_text(rows, 1));
+    fail_shape(name, "target", target.rows(), target.cols(),
+               shape_text(rows, 1) + " (one class index per row of pred)");
+  } else {
+    if (target.rows() == rows && target.cols() == cols) return;
+    if (cols > 1 && target.rows() == rows && target.cols() == 1)
+      fail(std::string(name) + ": target is a " + shape +
+           " column of floating-point values: class indices must be integers (use "
+           "y.cast<int>()); probabilities have pred's shape " +
+           shape_text(rows, cols));
+    fail_shape(name, "target", target.rows(), target.cols(),
+               shape_text(rows, cols) + " (probabilities of pred's shape)");
+  }
+}
+
+/// A class index outside [0, C); a negative one, on a loss whose ignore_index
+/// is not set, most often marks padding: the message says how to skip it.
+template <class Loss, class L>
+[[noreturn]] void fail_label(const Loss& loss, Index i, const L& raw, Index cols) {
+  std::string requirement = "is outside [0, " + std::to_string(cols) + ")";
+  const long long y = label_value(raw);
+  if constexpr (has_ignore_index_option<Loss>::value) {
+    if (y < 0 && !loss.has_ignore_index())
+      requirement += " (to skip rows labelled " + std::to_string(y) + ", set ignore_index(" +
+                     std::to_string(y) + "))";
+  }
+  fail_value(Loss::name, position("target", i), raw, requirement);
+}
+
 /// Runs a row-wise loss. Returns the reduction's sum and denominator.
 template <int Order, class Loss, class P, class T, class W, class G, class H, class U>
 Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& target_expr,
@@ -359,18 +410,11 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
   Input<P> pred(pred_expr);
   Input<T> target(target_expr);
   const Index rows = pred.rows(), cols = pred.cols();
-  if constexpr (indices) {
-    if (target.rows() != rows || target.cols() != 1)
-      fail_shape(name, "target", target.rows(), target.cols(),
-                 shape_text(rows, 1) + " (one class index per row of pred)");
-  } else {
-    static_assert(indices || Loss::accepts_probabilities,
-                  "lossfn: this loss takes class indices: pass an integer vector (e.g. "
-                  "Eigen::VectorXi) with one class per row of pred.");
-    if (target.rows() != rows || target.cols() != cols)
-      fail_shape(name, "target", target.rows(), target.cols(),
-                 shape_text(rows, cols) + " (probabilities of pred's shape)");
-  }
+  static_assert(indices || Loss::accepts_probabilities,
+                "lossfn: this loss takes class indices, which must be integers: pass an "
+                "integer vector (e.g. Eigen::VectorXi, or y.cast<int>()) with one class per "
+                "row of pred.");
+  check_target_shape<Loss>(target, rows, cols);
   loss.check_shape(rows, cols);
   const SampleWeights<W> weights(request.weights, rows, cols, true, name);
   check_outputs(request, rows, cols, name);
@@ -414,8 +458,7 @@ Partial<double> run_rowwise(const Loss& loss, const P& pred_expr, const T& targe
       } else if (loss.ignored(y)) {
         share = 0;
       } else if (y < 0 || y >= static_cast<long long>(cols)) {
-        fail_value(name, position("target", i), raw,
-                   "is outside [0, " + std::to_string(cols) + ")");
+        fail_label(loss, i, raw, cols);
       } else {
         share = loss.class_weight_of(y);
       }

@@ -65,10 +65,14 @@ class SoftmaxLoss : public ClassIndexLoss<Derived, true> {
 
   /// ε ∈ [0, 1): the target becomes (1 − ε)·one-hot + ε/C.
   template <bool B = Targets, std::enable_if_t<B, int> = 0>
-  Derived& label_smoothing(double e) {
+  Derived& label_smoothing(double e) & {
     if (!(e >= 0 && e < 1)) fail_option(Derived::name, "label_smoothing", e, "is outside [0, 1)");
     smoothing_ = e;
     return static_cast<Derived&>(*this);
+  }
+  template <bool B = Targets, std::enable_if_t<B, int> = 0>
+  Derived label_smoothing(double e) && {
+    return std::move(this->label_smoothing(e));
   }
   template <bool B = Targets, std::enable_if_t<B, int> = 0>
   double label_smoothing() const {

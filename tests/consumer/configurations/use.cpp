@@ -14,12 +14,13 @@ double all_entry_points(const Loss& loss, const P& pred, const T& target) {
   if constexpr (lossfn::traits<Loss>::differentiable) {
     auto [value, grad] = loss.value_and_gradient(pred, target);
     typename P::PlainObject g(pred.rows(), pred.cols());
-    v += static_cast<double>(loss.value_and_gradient(pred, target, g)) - static_cast<double>(value);
+    v += static_cast<double>(loss.value_and_gradient(pred, target, lossfn::out(g))) -
+         static_cast<double>(value);
     v += static_cast<double>(loss.gradient(pred, target).sum() - grad.sum());
   }
   if constexpr (lossfn::traits<Loss>::twice_differentiable) {
     typename P::PlainObject g(pred.rows(), pred.cols()), h(pred.rows(), pred.cols());
-    (void)loss.value_gradient_hessian(pred, target, g, h);
+    (void)loss.value_gradient_hessian(pred, target, lossfn::out(g), lossfn::out(h));
     v += static_cast<double>(loss.hessian_diagonal(pred, target).sum() - h.sum());
   }
   if constexpr (!std::is_same_v<Loss, lossfn::RootMeanSquaredError>) {

@@ -9,7 +9,8 @@ int main() {
   Eigen::VectorXi labels(2);
   labels << 2, 0;
   Eigen::MatrixXf grad;
-  const float loss = lossfn::SoftmaxCrossEntropy().value_and_gradient(logits, labels, grad);
+  const float loss =
+      lossfn::SoftmaxCrossEntropy().value_and_gradient(logits, labels, lossfn::out(grad));
   // −log softmax: row 0 → log(e+e²+e³) − 3, row 1 → log 3; mean of the two.
   const double expected =
       (std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0 + std::log(3.0)) / 2.0;
