@@ -73,11 +73,13 @@ LOSSFN_CHECK_SETTER(blank, 1LL)
 LOSSFN_CHECK_SETTER(zero_infinity, true)
 #undef LOSSFN_CHECK_SETTER
 
+// clang-format off
 #define LOSSFN_SETTERS(M)                                                                          \
   M(reduction)                                                                                     \
   M(class_weights) M(ignore_index) M(label_smoothing) M(pos_weight) M(alpha) M(gamma) M(margin)    \
       M(squared) M(crammer_singer) M(delta) M(beta) M(quantile) M(log_target) M(log_input) M(full) \
           M(eps) M(epsilon) M(power) M(expectile) M(blank) M(zero_infinity)
+// clang-format on
 #define LOSSFN_OK(option) &&setter_##option<L>::ok
 #define LOSSFN_COUNT(option) +setter_##option<L>::count
 

@@ -5,7 +5,7 @@
 int main() {
   Eigen::MatrixXf z = Eigen::MatrixXf::Zero(4, 3);
   Eigen::VectorXi y = Eigen::VectorXi::Zero(4);
-  const float value = lossfn::SoftmaxCrossEntropy().value_and_gradient(
-      z, y, lossfn::out(Eigen::MatrixXf(4, 3)));
+  const float value =
+      lossfn::SoftmaxCrossEntropy().value_and_gradient(z, y, lossfn::out(Eigen::MatrixXf(4, 3)));
   return static_cast<int>(value);
 }

@@ -109,7 +109,7 @@ S sum_exp_packets(const S* x, Eigen::Index C, S m, Eigen::Index& argmax, S* out)
     V e = exp_nonpositive(V(v - vm));
     if (out) e.store(out + c);
     if (argmax < 0 && (v == vm).any()) {  // the first packet holding m
-      S lanes[W];  // (v's lanes, not x: out may be x itself)
+      S lanes[W];                         // (v's lanes, not x: out may be x itself)
       v.store(lanes);
       Eigen::Index k = 0;
       while (lanes[k] != m) ++k;
