@@ -74,10 +74,11 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
   /// wrong, nor in the mean's denominator (multi-class form only: with
   /// binary labels of pred's shape, setting it is an error, since a binary
   /// label is never padding). It may lie outside [0, C), e.g. -1 or -100.
-  ZeroOneLoss& ignore_index(long long index) {
+  ZeroOneLoss& ignore_index(long long index) & {
     multiclass_.ignore_index(index);
     return *this;
   }
+  ZeroOneLoss ignore_index(long long index) && { return std::move(this->ignore_index(index)); }
   std::optional<long long> ignore_index() const { return multiclass_.ignore_index(); }
 
   /// The terms before reduction: pred's shape (binary) or N x 1 (multi-class).
