@@ -208,7 +208,7 @@ void check_against_float(const Loss& loss, const Eigen::MatrixXf& pred_f, const 
       // Into a 16-bit Block of a bigger array, and into float storage: the
       // output's own type receives the float result, rounded only to it.
       A16 big = A16::Constant(N + 2, C + 1, S(-3));
-      Eigen::MatrixXf out_f(1, 1);
+      Eigen::MatrixXf out_f;  // empty: resized to pred's shape
       const S v_block = half_call([&](const auto&... a) {
         return loss.value_and_gradient(a..., lossfn::out(big.block(1, 1, N, C)));
       });
@@ -367,7 +367,7 @@ TEMPLATE_TEST_CASE("16-bit inputs: errors name the bad 16-bit value", "[half][er
   const Eigen::MatrixXi targets = Eigen::MatrixXi::Ones(2, 3);
   CHECK_THROWS_WITH(lossfn::BinaryCrossEntropy()(probabilities, targets),
                     "BinaryCrossEntropy: pred(1, 2) = 1.5 is outside [0, 1] (probabilities "
-                    "expected)");
+                    "expected; for logits use BinaryCrossEntropyWithLogits)");
   const M16 logits = M16::Zero(2, 3);
   const Eigen::VectorXi classes = (Eigen::VectorXi(2) << 0, 3).finished();
   CHECK_THROWS_WITH(lossfn::SoftmaxCrossEntropy()(logits, classes),
