@@ -511,8 +511,8 @@ template <class R, class Reader, class Writer>
 bool linear_sequence(const Problem& p, Index row0, const Reader& reader, const Writer& writer,
                      double& loss) {
   const LinearWork<R> w(p);
-  double norm, z0;
-  long long norm_exponent;
+  double norm = 0, z0 = 1;  // set by the passes; initialised for -Wmaybe-uninitialized
+  long long norm_exponent = 0;
   if (!frames_pass<R>(p, row0, reader, writer, w, norm, norm_exponent) || !beta_pass(w) ||
       !alpha_pass<R>(p, row0, reader, writer, w, z0))
     return false;
