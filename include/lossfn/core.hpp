@@ -47,7 +47,9 @@ constexpr bool writable_expression = (int(Eigen::internal::traits<G>::Flags) & E
                                      0;
 template <class G>
 constexpr bool plain_object = std::is_base_of_v<Eigen::PlainObjectBase<G>, G>;
-template <class G>
+/// false, but only once instantiated: for static_asserts in templates that
+/// exist to explain why a call is not allowed.
+template <class...>
 constexpr bool dependent_false = false;
 }  // namespace detail
 

@@ -53,7 +53,7 @@ class CoxProportionalHazards : public detail::LossApi<CoxProportionalHazards> {
 
   template <class... A>
   auto partial(const A&...) const {
-    static_assert(detail::always_false<A...>::value,
+    static_assert(detail::dependent_false<A...>,
                   "CoxProportionalHazards has no partial(): each risk sum R_i spans every row "
                   "with a time at or after t_i, so no shard can compute its own terms. Gather "
                   "the scores, times and events of the whole batch on one process.");

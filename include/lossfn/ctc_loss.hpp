@@ -196,11 +196,11 @@ class CTCLoss {
   // CTC has no second derivatives here: each of these fails to compile, saying why.
   template <class... A>
   auto hessian_diagonal(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_CTC_NO_HESSIAN);
+    static_assert(detail::dependent_false<A...>, LOSSFN_CTC_NO_HESSIAN);
   }
   template <class... A>
   auto value_gradient_hessian(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_CTC_NO_HESSIAN);
+    static_assert(detail::dependent_false<A...>, LOSSFN_CTC_NO_HESSIAN);
   }
 
  private:

@@ -33,20 +33,20 @@ class RootMeanSquaredError : public detail::LossApi<RootMeanSquaredError> {
 
   template <class... A>
   auto unreduced(const A&...) const {
-    static_assert(detail::always_false<A...>::value,
+    static_assert(detail::dependent_false<A...>,
                   "RootMeanSquaredError has no unreduced(): the square root of a mean does not "
                   "split into per-sample terms. Use MeanSquaredError().unreduced for the "
                   "squared errors.");
   }
   template <class... A>
   auto partial(const A&...) const {
-    static_assert(detail::always_false<A...>::value,
+    static_assert(detail::dependent_false<A...>,
                   "RootMeanSquaredError has no partial(): combine MeanSquaredError partials "
                   "across shards and take the square root of their value().");
   }
   template <class... A>
   auto reduction(const A&...) const {
-    static_assert(detail::always_false<A...>::value,
+    static_assert(detail::dependent_false<A...>,
                   "RootMeanSquaredError is always over the whole batch: it has no reduction "
                   "option.");
   }

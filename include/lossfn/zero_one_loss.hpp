@@ -100,19 +100,19 @@ class ZeroOneLoss : public detail::LossApi<ZeroOneLoss> {
   // comes before any error about using the result.
   template <class... A>
   auto gradient(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+    static_assert(detail::dependent_false<A...>, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
   auto value_and_gradient(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+    static_assert(detail::dependent_false<A...>, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
   auto hessian_diagonal(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+    static_assert(detail::dependent_false<A...>, LOSSFN_ZERO_ONE_MESSAGE);
   }
   template <class... A>
   auto value_gradient_hessian(const A&...) const {
-    static_assert(detail::always_false<A...>::value, LOSSFN_ZERO_ONE_MESSAGE);
+    static_assert(detail::dependent_false<A...>, LOSSFN_ZERO_ONE_MESSAGE);
   }
 
   template <int Order, class P, class T, class W, class G, class H, class U>

@@ -14,11 +14,6 @@ namespace lossfn::detail {
 
 using Eigen::Index;
 
-/// false, but only once instantiated: for static_asserts in member templates
-/// that exist to explain why a call is not allowed.
-template <class...>
-struct always_false : std::false_type {};
-
 /// Marks an absent argument (no weights, no gradient requested, ...).
 struct None {};
 
